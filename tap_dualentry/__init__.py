@@ -1,0 +1,1 @@
+"""tap-dualentry: a Singer tap for the DualEntry accounting API."""

@@ -1,0 +1,265 @@
+"""The one HTTP client every stream uses: pacing, retries, error mapping, parsing.
+
+A request goes through the shared rate limiter, is retried on transient faults
+(``max_tries``) and on 429s (bounded by waiting time, honouring Retry-After), and
+ends either as a parsed ``{items, count}`` page or as one of the tap's errors
+with a message a person can act on. The API key travels only in the request
+header: it is never logged, never put in a message, never in a URL.
+"""
+
+from __future__ import annotations
+
+import decimal
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+import requests
+
+from tap_dualentry.errors import (
+    AuthenticationError,
+    BadRequestError,
+    PersistentFaultError,
+    StreamUnavailableError,
+)
+from tap_dualentry.pagination import Page
+from tap_dualentry.ratelimit import Pacer
+from tap_dualentry.retry import RetryPolicy, retry_after_seconds
+
+_decoder = msgspec.json.Decoder(float_hook=decimal.Decimal)
+
+PRODUCTION_HOST = "api.dualentry.com"
+DEVELOPMENT_HOST = "api-dev.dualentry.com"
+_AUTH_FAILED = "API key authentication failed"
+
+
+def describe_environment(api_url: str) -> str:
+    """Name the environment behind a URL, for messages about rejected keys."""
+    host = urlsplit(api_url).hostname or api_url
+    if host == PRODUCTION_HOST:
+        return f"{api_url} (production)"
+    if host == DEVELOPMENT_HOST:
+        return f"{api_url} (development)"
+    return api_url
+
+
+@dataclass
+class RequestStats:
+    """What one stream's requests cost, for the run summary and the tests."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rate_limit_wait: float = 0.0
+    pacing_wait: float = 0.0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+class _Retry(Exception):  # noqa: N818 - internal control flow, never escapes
+    """A transient fault worth another attempt."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class _Throttled(Exception):  # noqa: N818 - internal control flow, never escapes
+    def __init__(self, retry_after: float | None) -> None:
+        super().__init__("429")
+        self.retry_after = retry_after
+
+
+class DualEntryClient:
+    """Sends GET requests for one stream; shares the pacer and policy of the run."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        api_key: str,
+        user_agent: str,
+        timeout: float,
+        pacer: Pacer,
+        policy: RetryPolicy,
+        logger: logging.Logger,
+        stream_name: str,
+    ) -> None:
+        self._api_url = api_url.rstrip("/")
+        self._headers = {
+            "X-API-KEY": api_key,
+            "Accept": "application/json",
+            "User-Agent": user_agent,
+        }
+        self._timeout = (min(10.0, timeout), timeout)
+        self._pacer = pacer
+        self._policy = policy
+        self._logger = logger
+        self._stream = stream_name
+        self._local = threading.local()
+        self.stats = RequestStats()
+
+    @property
+    def _session(self) -> requests.Session:
+        # A requests.Session is not safe to share between threads.
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def url(self, path: str) -> str:
+        return f"{self._api_url}{path}"
+
+    def get_page(self, path: str, params: Sequence[tuple[str, str]], offset: int) -> Page:
+        """GET one page of a list endpoint and return it validated."""
+        body = self.get_json(path, params, expect_page=True)
+        items = body["items"]
+        return Page(rows=items, count=int(body["count"]), offset=offset)
+
+    def get_json(
+        self, path: str, params: Sequence[tuple[str, str]], *, expect_page: bool
+    ) -> dict[str, Any]:
+        """GET a JSON object, retrying what can be retried."""
+        fault_waits = self._policy.fault_waits()
+        throttle_waits: Iterator[float] | None = None
+        attempt = 0
+        throttle_budget = self._policy.max_rate_limit_wait
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(path, params, expect_page=expect_page)
+            except _Throttled as throttled:
+                self.stats.rate_limited += 1
+                attempt -= 1  # a 429 does not spend a fault retry
+                if throttled.retry_after is not None:
+                    wait, why = throttled.retry_after, "as Retry-After asks"
+                else:
+                    throttle_waits = throttle_waits or self._policy.rate_limit_waits()
+                    wait, why = next(throttle_waits), "(no Retry-After; backing off)"
+                self._pacer.throttled(path, throttled.retry_after)
+                if wait > throttle_budget:
+                    msg = (
+                        f"Stream '{self._stream}': DualEntry kept answering 429 (rate limited) "
+                        f"for GET {path}; gave up after waiting "
+                        f"{self._policy.max_rate_limit_wait - throttle_budget:.0f} s "
+                        "(max_rate_limit_wait). Another client may be using this API key's "
+                        "budget; run later or raise max_rate_limit_wait."
+                    )
+                    raise PersistentFaultError(msg) from None
+                throttle_budget -= wait
+                self.stats.rate_limit_wait += wait
+                self._logger.info(
+                    "Rate limited (429) on GET %s; waiting %.1f s %s", path, wait, why
+                )
+                time.sleep(wait)
+            except _Retry as fault:
+                if attempt >= self._policy.max_tries:
+                    msg = (
+                        f"Stream '{self._stream}': GET {path} failed {attempt} times "
+                        f"(max_tries); last error: {fault.reason}. DualEntry may be having "
+                        "trouble: run again later, or raise max_tries / request_timeout."
+                    )
+                    raise PersistentFaultError(msg) from None
+                wait = next(fault_waits)
+                self.stats.retries += 1
+                self._logger.info(
+                    "%s on GET %s (attempt %d of %d); retrying in %.1f s",
+                    fault.reason,
+                    path,
+                    attempt,
+                    self._policy.max_tries,
+                    wait,
+                )
+                time.sleep(wait)
+
+    def _attempt(
+        self, path: str, params: Sequence[tuple[str, str]], *, expect_page: bool
+    ) -> dict[str, Any]:
+        self.stats.pacing_wait += self._pacer.acquire(path)
+        self.stats.requests += 1
+        try:
+            response = self._session.get(
+                self.url(path),
+                params=list(params),
+                headers=self._headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+            content = response.content  # reading the body may itself time out or reset
+        except requests.exceptions.Timeout:
+            raise _Retry("timed out") from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError):
+            raise _Retry("connection failed or was reset") from None
+        status = response.status_code
+        self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+        if status == 429:
+            raise _Throttled(retry_after_seconds(response.headers))
+        if status >= 500:
+            raise _Retry(f"HTTP {status}", status)
+        if status >= 400:
+            self._raise_client_error(path, params, status, content)
+        if status != 200:
+            raise _Retry(f"unexpected HTTP {status}", status)
+        try:
+            body = _decoder.decode(content)
+        except msgspec.DecodeError:
+            raise _Retry("HTTP 200 with a body that is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise _Retry("HTTP 200 with a JSON body that is not an object")
+        if expect_page and not (
+            isinstance(body.get("items"), list)
+            and isinstance(body.get("count"), int)
+            and not isinstance(body.get("count"), bool)
+        ):
+            raise _Retry("HTTP 200 without a list 'items' and an integer 'count'")
+        return body
+
+    def _raise_client_error(
+        self, path: str, params: Sequence[tuple[str, str]], status: int, content: bytes
+    ) -> None:
+        errors = _error_messages(content)
+        summary = "; ".join(f"{name}: {text}" for name, text in errors) or "no details given"
+        if status == 401 or (status == 403 and any(_AUTH_FAILED in text for _, text in errors)):
+            reason = "no API key reached it" if status == 401 else "the API key was rejected"
+            msg = (
+                f"DualEntry answered {status} at {describe_environment(self._api_url)}: "
+                f"{reason}. Check api_key, and that it belongs to this environment "
+                "(production and development keys differ)."
+            )
+            raise AuthenticationError(msg)
+        if status in (400, 422):
+            sent = {name for name, _ in params}
+            named = [name for name, _ in errors if name in sent]
+            about = f" parameter '{', '.join(named)}'" if named else ""
+            msg = (
+                f"Stream '{self._stream}': DualEntry rejected the request{about} "
+                f"(HTTP {status}): {summary}. Check the stream's filter settings."
+            )
+            raise BadRequestError(msg)
+        msg = (
+            f"Stream '{self._stream}': DualEntry answered {status} for GET {path}: {summary}. "
+            "The organisation may lack this module or the key this permission; grant access "
+            "or deselect the stream."
+        )
+        raise StreamUnavailableError(msg)
+
+
+def _error_messages(content: bytes) -> list[tuple[str, str]]:
+    """Pull ``(field, message)`` pairs out of DualEntry's error body, if it is one."""
+    try:
+        body = _decoder.decode(content)
+    except msgspec.DecodeError:
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, dict):
+        return []
+    pairs: list[tuple[str, str]] = []
+    for name, messages in errors.items():
+        values = messages if isinstance(messages, list) else [messages]
+        pairs.extend((str(name), str(value)[:300]) for value in values)
+    return pairs

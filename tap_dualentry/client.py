@@ -1,0 +1,388 @@
+"""DualEntryStream: the one stream class every catalogue entry is an instance of.
+
+It owns its paging loop (``pagination.ListReader``) instead of the SDK's
+paginator, keeps its own bookmark (written only when a pass completes), and
+writes ACTIVATE_VERSION after the last record of a complete full pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import RESTStream
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from tap_dualentry.api import DualEntryClient
+from tap_dualentry.errors import IncompleteStreamError
+from tap_dualentry.pagination import KeySet, ListReader, Page, ReadStats
+from tap_dualentry.records import RecordShaper, SchemaDrift
+from tap_dualentry.replication import derive_timestamps, oldest_in_server_order
+from tap_dualentry.streams import RECORD_STATUSES, Endpoint, Timestamps
+from tap_dualentry.timestamps import canonical, format_timestamp, parse_timestamp
+
+if TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context, TapState
+    from singer_sdk.tap_base import Tap
+
+    from tap_dualentry.ratelimit import Pacer
+    from tap_dualentry.retry import RetryPolicy
+    from tap_dualentry.settings import Settings
+
+REPLICATION_KEY = "updated_at"
+PROGRESS_EVERY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every stream of one run shares."""
+
+    settings: Settings
+    pacer: Pacer
+    policy: RetryPolicy
+
+
+@dataclass(frozen=True)
+class PassPlan:
+    """How one partition is read this run."""
+
+    stop_at: str | None  # canonical updated_at to stop past; None reads everything
+    full: bool  # a complete pass over everything the filters select
+
+
+class DualEntryStream(RESTStream[int]):
+    """A DualEntry list endpoint, configured by its catalogue entry."""
+
+    # Records are shaped by RecordShaper (records.py), which converts losslessly and
+    # reports drift; the SDK's conformance would do neither.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init__(
+        self, tap: Tap, endpoint: Endpoint, schema: dict[str, Any], run: RunContext
+    ) -> None:
+        self.endpoint = endpoint
+        super().__init__(tap=tap, name=endpoint.name, schema=schema, path=endpoint.path)
+        self.primary_keys = endpoint.primary_keys
+        self.replication_key = REPLICATION_KEY if endpoint.incremental else None
+        self.settings = run.settings
+        self._run = run
+        self.api_path = f"/public/{run.settings.api_version}/{endpoint.path}"
+        self.client = DualEntryClient(
+            api_url=run.settings.api_url,
+            api_key=self.config["api_key"],
+            user_agent=self.user_agent,
+            timeout=run.settings.request_timeout,
+            pacer=run.pacer,
+            policy=run.policy,
+            logger=self.logger,
+            stream_name=self.name,
+        )
+        self.drift = SchemaDrift(self.name, self.logger)
+        self.shaper = RecordShaper(self.name, self.schema, self.drift)
+        self.read_stats = ReadStats()
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self._full_run: bool | None = None
+        self._key_fields = endpoint.primary_keys
+        # This stream's own view of the run's state: only its bookmarks. Parallel
+        # streams then never serialise each other's half-updated state, and the
+        # writer merges each stream's part into the full STATE (see output.py).
+        bookmarks = tap.state.setdefault("bookmarks", {})
+        self._own_state: TapState = {
+            "bookmarks": {self.name: bookmarks.setdefault(self.name, {})}
+        }
+
+    # SDK plumbing
+
+    @property
+    def url_base(self) -> str:
+        return f"{self.settings.api_url}/public/{self.settings.api_version}/"
+
+    @property
+    def user_agent(self) -> str:
+        return str(self.config.get("user_agent") or f"tap-dualentry/{self._tap.plugin_version}")
+
+    @property
+    def tap_state(self) -> TapState:
+        return self._own_state
+
+    def get_new_paginator(self) -> None:
+        """Paging is owned by ``ListReader``; the SDK's paginator is not used."""
+        return
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """Unused: pages are parsed by the API client."""
+        del response
+        return ()
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        # The SDK would write ACTIVATE_VERSION before the first record, so a run cut
+        # off after it leaves the target table emptied. We write it after the last
+        # record of a complete pass instead (see _finish_stream).
+        return False
+
+    @property
+    def partitions(self) -> list[dict[str, Any]] | None:
+        """One partition per configured company, so a newly added company starts fresh."""
+        company_ids = self.config.get("company_ids") or []
+        if self.endpoint.company_filter and company_ids:
+            return [{"company_id": int(company)} for company in company_ids]
+        return None
+
+    def _increment_stream_state(self, latest_record: Any, *, context: Any = None) -> None:  # noqa: ANN401
+        """Bookmarks are written once a pass completes, never per record (see _finish_pass)."""
+        del latest_record, context
+
+    # Query
+
+    def filter_signature(self) -> dict[str, list[str]]:
+        """The filters, other than company ids, that decide which rows a bookmark covers."""
+        signature = {"record_statuses": sorted(self._record_statuses())}
+        for setting in sorted(self.endpoint.filters):
+            signature[setting] = sorted(str(value) for value in self.config.get(setting) or [])
+        return signature
+
+    def _record_statuses(self) -> list[str]:
+        if not self.endpoint.record_statuses:
+            return []
+        chosen = self.config.get("record_statuses") or list(RECORD_STATUSES)
+        return [status for status in chosen if status in self.endpoint.record_statuses]
+
+    def query_params(self, context: Context | None, ordering: str | None) -> list[tuple[str, str]]:
+        """Filters, statuses and ordering for every page of one pass (paging excluded)."""
+        params: list[tuple[str, str]] = []
+        if context and "company_id" in context:
+            params.append(("company_id", str(context["company_id"])))
+        # Every status is asked for by name: the server's default is undocumented.
+        params.extend(("record_status", status) for status in self._record_statuses())
+        for setting, parameter in self.endpoint.filters.items():
+            params.extend((parameter, str(value)) for value in self.config.get(setting) or [])
+        params.extend(self.endpoint.fixed_params)
+        if ordering:
+            params.append(("ordering", ordering))
+        return params
+
+    def fetch(self, params: list[tuple[str, str]], offset: int, limit: int) -> Page:
+        paged = [*params, ("limit", str(limit)), ("offset", str(offset))]
+        return self.client.get_page(self.api_path, paged, offset)
+
+    # The pass
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Read one partition from the top, stopping past the bookmark if there is one."""
+        if self.started_at is None:
+            self.started_at = time.monotonic()
+        plan = self._plan(context)
+        if plan.stop_at:
+            self.logger.info(
+                "Stream '%s'%s: incremental pass, reading newest first until past %s",
+                self.name,
+                _describe(context),
+                plan.stop_at,
+            )
+        params = self.query_params(context, self.endpoint.ordering)
+        seen = KeySet()
+        newest: str | None = None
+        reader = self._reader(params, seen)
+        progress = _Progress(self, context)
+        for view in reader.pages():
+            for row in view.rows:
+                self._derive(row)
+            for row in view.fresh:
+                record = self.shaper(row)
+                updated = record.get(REPLICATION_KEY)
+                if updated is not None and (newest is None or updated > newest):
+                    newest = updated
+                yield record
+            progress.page(len(view.fresh), view.count)
+            if plan.stop_at is not None:
+                oldest = oldest_in_server_order(view.rows)
+                if oldest is not None and oldest < plan.stop_at:
+                    reader.stop()
+        if plan.full and reader.complete:
+            yield from self._verify_count(params, seen, reader.count)
+        self._finish_pass(context, plan, newest)
+        if self._is_last(context):
+            self._finish_stream()
+
+    def _reader(self, params: list[tuple[str, str]], seen: KeySet) -> ListReader:
+        return ListReader(
+            lambda offset, limit: self.fetch(params, offset, limit),
+            page_size=self.settings.page_size,
+            key_of=self._key_of,
+            seen=seen,
+            stats=self.read_stats,
+        )
+
+    def _key_of(self, row: Mapping[str, Any]) -> Hashable:
+        if len(self._key_fields) == 1:
+            return row.get(self._key_fields[0])
+        return tuple(row.get(name) for name in self._key_fields)
+
+    def _derive(self, row: dict[str, Any]) -> None:
+        if self.endpoint.timestamps is not None:
+            derive_timestamps(row, top_level=self.endpoint.timestamps is Timestamps.TOP_LEVEL)
+
+    def _verify_count(
+        self, params: list[tuple[str, str]], seen: KeySet, count: int
+    ) -> Iterable[dict[str, Any]]:
+        """A full pass must deliver every row the API counts; re-read once if it did not."""
+        if len(seen) >= count:
+            return
+        delivered = len(seen)
+        self.read_stats.verification_passes += 1
+        self.logger.warning(
+            "Stream '%s': the pass delivered %d unique rows but DualEntry counts %d; "
+            "re-reading the list once to find the difference",
+            self.name,
+            delivered,
+            count,
+        )
+        reader = self._reader(params, seen)
+        for view in reader.pages():
+            for row in view.rows:
+                self._derive(row)
+            for row in view.fresh:
+                yield self.shaper(row)
+            if len(seen) >= view.count:
+                reader.stop()
+        if len(seen) >= reader.count:
+            return
+        if len(seen) == delivered and reader.complete:
+            # A whole second pass found nothing new: the server counts rows it does not
+            # list. Every row it serves has been delivered.
+            self.logger.warning(
+                "Stream '%s': DualEntry reports %d rows but lists %d, twice; "
+                "every listed row was delivered",
+                self.name,
+                reader.count,
+                delivered,
+            )
+            return
+        msg = (
+            f"Stream '{self.name}': delivered {len(seen)} unique rows of the {reader.count} "
+            "DualEntry counts, even after a verification pass; the list kept changing "
+            "under the sync. The bookmark was not advanced: run the sync again."
+        )
+        raise IncompleteStreamError(msg)
+
+    # State
+
+    def _plan(self, context: Context | None) -> PassPlan:
+        if self._full_run is None:
+            self._full_run = self._decide_full_run()
+            self._stream_version = int(time.time() * 1000) if self._full_run else None
+        if not self.replication_key or self._full_run:
+            return PassPlan(stop_at=None, full=self._full_run)
+        state = self.get_context_state(context)
+        bookmark = canonical(state.get("replication_key_value"))
+        start = self.settings.start_date
+        stop_at = max(filter(None, (bookmark, start)), default=None)
+        return PassPlan(stop_at=stop_at, full=stop_at is None)
+
+    def _decide_full_run(self) -> bool:
+        """Whether this run reads everything in every partition (and may then activate)."""
+        if not self.replication_key:
+            return True
+        if self.settings.start_date:
+            return False  # rows before start_date are not read, so nothing may be deleted
+        contexts: list[dict[str, Any] | None] = list(self.partitions or []) or [None]
+        if all(not self.get_context_state(c).get("replication_key_value") for c in contexts):
+            return True
+        interval = self.config.get("full_pass_interval_days")
+        if interval:
+            last = canonical(self.stream_state.get("last_full_pass"))
+            due = dt.datetime.now(dt.UTC) - dt.timedelta(days=float(interval))
+            if last is None or parse_timestamp(last) <= due:
+                self.logger.info(
+                    "Stream '%s': a full pass is due (full_pass_interval_days=%s)",
+                    self.name,
+                    interval,
+                )
+                return True
+        return False
+
+    def _finish_pass(self, context: Context | None, plan: PassPlan, newest: str | None) -> None:
+        """The partition was read to the end (or past its bookmark): record how far."""
+        state = self.get_context_state(context)
+        if self.replication_key:
+            previous = canonical(state.get("replication_key_value"))
+            value = max(filter(None, (previous, newest)), default=None)
+            if value is not None:
+                state["replication_key"] = self.replication_key
+                state["replication_key_value"] = value
+            self.stream_state["filters"] = self.filter_signature()
+        if plan.full:
+            state["last_full_pass"] = format_timestamp(dt.datetime.now(dt.UTC))
+        self.state_manager.is_flushed = False
+
+    def request_interval(self) -> float:
+        """Steady-state seconds per request under the pacing, for ETAs."""
+        return self._run.pacer.expected_interval(self.api_path)
+
+    def _is_last(self, context: Context | None) -> bool:
+        partitions = self.partitions
+        return not partitions or context == partitions[-1]
+
+    def _finish_stream(self) -> None:
+        self.finished_at = time.monotonic()
+        if self._full_run:
+            self.stream_state["last_full_pass"] = format_timestamp(dt.datetime.now(dt.UTC))
+            if self.config.get("emit_activate_version_messages", True) and self._stream_version:
+                # After the last record of a complete pass, never before: a target
+                # applies ACTIVATE_VERSION at once.
+                self._write_activate_version_message(self._stream_version)
+
+
+class _Progress:
+    """Rows done of ``count``, the rate, and an ETA from the pacing, on long streams."""
+
+    def __init__(self, stream: DualEntryStream, context: Context | None) -> None:
+        self._stream = stream
+        self._context = context
+        self._start = time.monotonic()
+        self._last_log = self._start
+        self._rows = 0
+
+    def page(self, rows: int, count: int) -> None:
+        self._rows += rows
+        now = time.monotonic()
+        if now - self._last_log < PROGRESS_EVERY_SECONDS:
+            return
+        self._last_log = now
+        rate = self._rows / max(now - self._start, 1e-9)
+        remaining_rows = max(count - self._rows, 0)
+        page_size = self._stream.settings.page_size
+        interval = self._stream.request_interval()
+        eta = (
+            (remaining_rows / max(page_size - 1, 1)) * interval
+            if interval
+            else (remaining_rows / rate if rate else 0.0)
+        )
+        self._stream.logger.info(
+            "Stream '%s'%s: %d of %d rows (%.0f%%), %.0f rows/s, about %s left",
+            self._stream.name,
+            _describe(self._context),
+            self._rows,
+            count,
+            100.0 * self._rows / count if count else 100.0,
+            rate,
+            _duration(eta),
+        )
+
+
+def _describe(context: Context | None) -> str:
+    return f" (company {context['company_id']})" if context and "company_id" in context else ""
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -1,0 +1,131 @@
+"""Client-side pacing to DualEntry's two documented token buckets.
+
+Every request of an API key draws one token from an aggregate bucket (burst 50,
+5 per second) and one from the bucket of its route and method (burst 10, 1 per
+second). Waiting for tokens here, rather than bouncing off 429s, keeps a run at
+the API's ceiling without spending retries. One limiter is shared by every
+stream of a run; it is thread-safe because streams run in parallel.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """Size and refill rate of one token bucket."""
+
+    burst: float
+    per_second: float
+
+
+class _Bucket:
+    """A token bucket; callers hold the limiter's lock."""
+
+    def __init__(self, spec: BucketSpec, now: float) -> None:
+        self.spec = spec
+        self.tokens = float(spec.burst)
+        self.updated = now
+
+    def refill(self, now: float) -> None:
+        elapsed = now - self.updated
+        if elapsed > 0:
+            self.tokens = min(self.spec.burst, self.tokens + elapsed * self.spec.per_second)
+            self.updated = now
+
+    def wait_for_one(self) -> float:
+        """Seconds until one whole token is available (0 if it is now)."""
+        missing = 1.0 - self.tokens
+        return 0.0 if missing <= 0 else missing / self.spec.per_second
+
+
+class RateLimiter:
+    """The aggregate bucket plus one bucket per route, and a shared hold after a 429."""
+
+    def __init__(
+        self,
+        aggregate: BucketSpec,
+        per_route: BucketSpec,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._aggregate_spec = aggregate
+        self._route_spec = per_route
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._aggregate = _Bucket(aggregate, clock())
+        self._routes: dict[str, _Bucket] = {}
+        self._hold_until = 0.0
+        self.waited_seconds = 0.0
+
+    def acquire(self, route: str) -> float:
+        """Block until a request to ``route`` may be sent; return the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                route_bucket = self._routes.get(route)
+                if route_bucket is None:
+                    route_bucket = self._routes[route] = _Bucket(self._route_spec, now)
+                self._aggregate.refill(now)
+                route_bucket.refill(now)
+                delay = max(
+                    self._hold_until - now,
+                    self._aggregate.wait_for_one(),
+                    route_bucket.wait_for_one(),
+                )
+                if delay <= 0:
+                    self._aggregate.tokens -= 1
+                    route_bucket.tokens -= 1
+                    self.waited_seconds += waited
+                    return waited
+            self._sleep(delay)
+            waited += delay
+
+    def throttled(self, route: str, retry_after: float | None) -> None:
+        """Resynchronise after a 429: the server's buckets were emptier than ours.
+
+        Both our buckets are emptied (so pacing restarts from the refill rate) and
+        every request of the run holds until the server's Retry-After has passed.
+        """
+        with self._lock:
+            now = self._clock()
+            self._aggregate.refill(now)
+            self._aggregate.tokens = min(self._aggregate.tokens, 0.0)
+            bucket = self._routes.get(route)
+            if bucket is not None:
+                bucket.refill(now)
+                bucket.tokens = min(bucket.tokens, 0.0)
+            if retry_after is not None and retry_after > 0:
+                self._hold_until = max(self._hold_until, now + retry_after)
+
+    def expected_interval(self, route: str) -> float:
+        """Steady-state seconds between two requests of one route (for ETAs)."""
+        del route  # every route shares one spec today
+        return 1.0 / min(self._route_spec.per_second, self._aggregate_spec.per_second)
+
+
+class Unlimited:
+    """Pacing switched off: the naive baseline, and runs against unthrottled servers."""
+
+    waited_seconds = 0.0
+
+    def acquire(self, route: str) -> float:
+        del route
+        return 0.0
+
+    def throttled(self, route: str, retry_after: float | None) -> None:
+        del route, retry_after
+
+    def expected_interval(self, route: str) -> float:
+        del route
+        return 0.0
+
+
+Pacer = RateLimiter | Unlimited

@@ -1,0 +1,248 @@
+"""Bring API rows into the shape their schema promises, once per field, compiled once.
+
+The SDK's own type conformance would turn the string ``"false"`` into ``True``
+and pass a decimal string through a ``number`` field unchanged; it also costs
+more CPU than anything else per record. Instead each stream compiles its schema
+into converters that:
+
+* drop fields the schema does not declare, reporting each one once per run;
+* convert only losslessly: decimal strings to exact ``Decimal`` numbers (never
+  float), ``"true"``/``"false"`` to booleans, integral strings to integers;
+* fail with the field's path and the two types, never the value, when a value
+  cannot be converted without loss.
+
+Missing fields and nulls are left alone: optional fields may be absent, and a
+null where an object or value was promised is passed through and reported once.
+"""
+
+from __future__ import annotations
+
+import decimal
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tap_dualentry.errors import RecordTypeError
+
+Converter = Callable[[Any], Any]
+
+_JSON_NAMES = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    decimal.Decimal: "number",
+    str: "string",
+    list: "array",
+    dict: "object",
+    type(None): "null",
+}
+
+
+def _json_type(value: object) -> str:
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+class SchemaDrift:
+    """Reports, once per run and stream, each field the schema does not know."""
+
+    def __init__(self, stream: str, logger: logging.Logger) -> None:
+        self._stream = stream
+        self._logger = logger
+        self._reported: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def report(self, kind: str, path: str, detail: str) -> None:
+        with self._lock:
+            if (kind, path) in self._reported:
+                return
+            self._reported.add((kind, path))
+        self._logger.warning("Stream '%s': %s '%s' %s", self._stream, kind, path, detail)
+
+    @property
+    def reported(self) -> set[tuple[str, str]]:
+        return set(self._reported)
+
+
+class RecordShaper:
+    """A compiled converter for one stream's records."""
+
+    def __init__(self, stream: str, schema: Mapping[str, Any], drift: SchemaDrift) -> None:
+        self._stream = stream
+        self._drift = drift
+        self._root = self._compile_object(schema, "")
+
+    def __call__(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        return self._root(row)  # type: ignore[no-any-return]
+
+    # Compilation
+
+    def _compile(self, schema: Mapping[str, Any], path: str) -> Converter:
+        types = schema.get("type")
+        if types is None:
+            if "anyOf" in schema or "oneOf" in schema or not schema:
+                return _identity  # any JSON value
+            types = "object" if "properties" in schema else None
+        names = {types} if isinstance(types, str) else set(types or ())
+        nullable = "null" in names
+        names.discard("null")
+        if not names:
+            return _identity
+        if len(names) > 1:
+            return self._compile_union(names, schema, path, nullable=nullable)
+        (name,) = names
+        if name == "object":
+            convert = self._compile_object(schema, path)
+        elif name == "array":
+            convert = self._compile_array(schema, path)
+        else:
+            convert = self._compile_scalar(name, path)
+        return self._with_null(convert, path, nullable=nullable)
+
+    def _with_null(self, convert: Converter, path: str, *, nullable: bool) -> Converter:
+        if nullable:
+
+            def nullable_value(value: Any) -> Any:  # noqa: ANN401
+                return None if value is None else convert(value)
+
+            return nullable_value
+
+        def required_value(value: Any) -> Any:  # noqa: ANN401
+            if value is None:
+                self._drift.report("null in non-nullable field", path, "passed through as null")
+                return None
+            return convert(value)
+
+        return required_value
+
+    def _compile_object(self, schema: Mapping[str, Any], path: str) -> Converter:
+        properties: dict[str, Any] = schema.get("properties") or {}
+        if not properties and schema.get("additionalProperties", True) is not False:
+            return _identity  # a free-form object
+        converters = {
+            name: self._compile(sub, f"{path}.{name}" if path else name)
+            for name, sub in properties.items()
+        }
+        drift = self._drift
+
+        def convert_object(value: Any) -> Any:  # noqa: ANN401
+            if not isinstance(value, dict):
+                raise self._mismatch(path or "(record)", "object", value)
+            result = {}
+            for key, item in value.items():
+                converter = converters.get(key)
+                if converter is None:
+                    drift.report(
+                        "undeclared field",
+                        f"{path}.{key}" if path else key,
+                        "is dropped (not in the schema)",
+                    )
+                    continue
+                result[key] = converter(item)
+            return result
+
+        return convert_object
+
+    def _compile_array(self, schema: Mapping[str, Any], path: str) -> Converter:
+        items = schema.get("items") or {}
+        item_converter = self._compile(items, f"{path}[]")
+        passthrough = item_converter is _identity
+
+        def convert_array(value: Any) -> Any:  # noqa: ANN401
+            if not isinstance(value, list):
+                raise self._mismatch(path, "array", value)
+            return value if passthrough else [item_converter(item) for item in value]
+
+        return convert_array
+
+    def _compile_scalar(self, name: str, path: str) -> Converter:
+        mismatch = self._mismatch
+        if name == "number":
+
+            def convert_number(value: Any) -> Any:  # noqa: ANN401
+                kind = type(value)
+                if kind is decimal.Decimal or kind is int:
+                    return value
+                if kind is str:
+                    try:
+                        number = decimal.Decimal(value)
+                    except decimal.InvalidOperation:
+                        raise mismatch(path, "number", value) from None
+                    if number.is_finite():
+                        return number
+                if kind is float:
+                    return decimal.Decimal(repr(value))
+                raise mismatch(path, "number", value)
+
+            return convert_number
+        if name == "integer":
+
+            def convert_integer(value: Any) -> Any:  # noqa: ANN401
+                kind = type(value)
+                if kind is int:
+                    return value
+                if kind is str and value.strip().lstrip("+-").isdigit():
+                    return int(value)
+                if kind is decimal.Decimal and value == value.to_integral_value():
+                    return int(value)
+                raise mismatch(path, "integer", value)
+
+            return convert_integer
+        if name == "boolean":
+
+            def convert_boolean(value: Any) -> Any:  # noqa: ANN401
+                if type(value) is bool:
+                    return value
+                if type(value) is str and value.lower() in ("true", "false"):
+                    return value.lower() == "true"
+                raise mismatch(path, "boolean", value)
+
+            return convert_boolean
+        if name == "string":
+
+            def convert_string(value: Any) -> Any:  # noqa: ANN401
+                kind = type(value)
+                if kind is str:
+                    return value
+                if kind is int or kind is decimal.Decimal:
+                    return str(value)  # lossless: the digits are kept as text
+                raise mismatch(path, "string", value)
+
+            return convert_string
+        return _identity
+
+    def _compile_union(
+        self, names: set[str], schema: Mapping[str, Any], path: str, *, nullable: bool
+    ) -> Converter:
+        """Several JSON types allowed: keep a value that already is one of them."""
+        allowed = {"number": (int, decimal.Decimal, float), "integer": (int,), "string": (str,)}
+        accepted: tuple[type, ...] = (bool,) if "boolean" in names else ()
+        for name in names:
+            accepted += allowed.get(name, ())
+            if name == "object":
+                accepted += (dict,)
+            if name == "array":
+                accepted += (list,)
+        expected = "/".join(sorted(names))
+
+        def convert_union(value: Any) -> Any:  # noqa: ANN401
+            if value is None and nullable:
+                return None
+            if isinstance(value, accepted) and not (type(value) is bool and "boolean" not in names):
+                return value
+            raise self._mismatch(path, expected, value)
+
+        del schema
+        return convert_union
+
+    def _mismatch(self, path: str, expected: str, value: object) -> RecordTypeError:
+        # The value itself stays out of the message: it may be sensitive business data.
+        return RecordTypeError(
+            f"Stream '{self._stream}': field '{path}' should be {expected} but DualEntry sent "
+            f"{_json_type(value)}, which cannot be converted without loss. The API changed "
+            "shape; please report it with this message."
+        )
+
+
+def _identity(value: Any) -> Any:  # noqa: ANN401
+    return value

@@ -1,0 +1,56 @@
+"""Incremental replication over newest-first lists without a change filter.
+
+Most DualEntry list items carry no top-level ``updated_at``; their time lives in
+the optional ``updated_by`` / ``created_by`` actor objects. The tap derives
+top-level ``updated_at`` / ``created_at`` in canonical UTC and uses ``updated_at``
+as the replication key, reading ``-updated_at`` pages until it is past the
+bookmark. The server sorts by its own hidden column, which the derived value
+usually equals but need not (system edits, rows with no visible timestamp):
+rows are therefore never filtered by their derived time, only the decision to
+stop looks at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tap_dualentry.timestamps import canonical
+
+
+def actor_time(row: Mapping[str, Any], actor: str) -> str | None:
+    """Canonical ``<actor>.timestamp`` of a row, or None when it is absent or null."""
+    value = row.get(actor)
+    if isinstance(value, dict):
+        return canonical(value.get("timestamp"))
+    return None
+
+
+def derive_timestamps(row: dict[str, Any], *, top_level: bool) -> None:
+    """Set canonical top-level ``updated_at`` and ``created_at`` on a row in place.
+
+    With ``top_level`` the API's own fields are normalised; otherwise they are
+    derived from the actor objects, ``updated_at`` falling back to ``created_by``.
+    """
+    if top_level:
+        row["updated_at"] = canonical(row.get("updated_at"))
+        if "created_at" in row:
+            row["created_at"] = canonical(row.get("created_at"))
+        return
+    created = actor_time(row, "created_by")
+    row["created_at"] = created
+    row["updated_at"] = actor_time(row, "updated_by") or created
+
+
+def oldest_in_server_order(rows: Iterable[Mapping[str, Any]]) -> str | None:
+    """The derived ``updated_at`` of the last timestamped row of a newest-first page.
+
+    This is the server's judgement of the page's oldest row: a row whose visible
+    timestamp is old but which sits higher up (a system edit bumped its hidden
+    sort key) does not end the pass early.
+    """
+    for row in reversed(list(rows)):
+        value = row.get("updated_at")
+        if value is not None:
+            return str(value)
+    return None

@@ -1,0 +1,266 @@
+"""The tap's settings: their JSON Schema (for the SDK, --about and Meltano) and their
+parsed, checked form (for the code).
+
+The JSON Schema catches types and ranges; ``Settings.from_config`` adds the checks
+a schema cannot express (a parseable URL and start date) and applies defaults, so
+the rest of the tap never looks at raw config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+
+from tap_dualentry.errors import ConfigurationError
+from tap_dualentry.streams import RECORD_STATUSES
+from tap_dualentry.timestamps import format_timestamp, parse_timestamp
+
+PRODUCTION_URL = "https://api.dualentry.com"
+API_VERSIONS = ("v1", "v2")
+DEFAULT_API_VERSION = "v1"
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "api_key",
+        th.StringType(min_length=1),
+        required=True,
+        secret=True,
+        title="API key",
+        description=(
+            "DualEntry Public API key, sent in the X-API-KEY header. Keys are per "
+            "environment: a production key does not work against the development URL."
+        ),
+    ),
+    th.Property(
+        "api_url",
+        th.StringType(),
+        default=PRODUCTION_URL,
+        title="API URL",
+        description=(
+            "Base URL of the DualEntry API: https://api.dualentry.com (production) or "
+            "https://api-dev.dualentry.com (development)."
+        ),
+    ),
+    th.Property(
+        "api_version",
+        th.StringType(),
+        default=DEFAULT_API_VERSION,
+        allowed_values=list(API_VERSIONS),
+        title="API version",
+        description="Public API version to read from: v1 or v2.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType(),
+        title="Start date",
+        description=(
+            "Earliest change to extract on the first run (ISO 8601). Later runs continue "
+            "from their bookmark. Without it the first run reads everything."
+        ),
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=100),
+        default=100,
+        title="Page size",
+        description="Rows per request, 1 to 100 (the API's maximum and the fastest).",
+    ),
+    th.Property(
+        "company_ids",
+        th.ArrayType(th.IntegerType()),
+        title="Company ids",
+        description=(
+            "Only extract these companies. Each company is bookmarked on its own, so a "
+            "company added later is read from the beginning."
+        ),
+    ),
+    th.Property(
+        "record_statuses",
+        th.ArrayType(th.StringType(allowed_values=list(RECORD_STATUSES))),
+        title="Record statuses",
+        description=(
+            "Record statuses to extract (draft, posted, archived). Default: all three, "
+            "asked for explicitly."
+        ),
+    ),
+    th.Property(
+        "customer_types",
+        th.ArrayType(th.StringType()),
+        title="Customer types",
+        description="Only extract customers of these types.",
+    ),
+    th.Property(
+        "approval_statuses",
+        th.ArrayType(th.StringType()),
+        title="Approval statuses",
+        description="Only extract records in these approval statuses.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType(minimum=1),
+        default=60,
+        title="Request timeout",
+        description="Seconds to wait for a response before retrying the request.",
+    ),
+    th.Property(
+        "max_tries",
+        th.IntegerType(minimum=1),
+        default=6,
+        title="Max tries",
+        description=(
+            "Attempts per request on transient faults (5xx, timeouts, resets, malformed "
+            "pages) before the stream fails. 429 replies do not count against it."
+        ),
+    ),
+    th.Property(
+        "max_rate_limit_wait",
+        th.NumberType(minimum=0),
+        default=900,
+        title="Max rate-limit wait",
+        description=(
+            "Seconds one request may spend waiting out 429 replies (honouring Retry-After) "
+            "before the stream fails."
+        ),
+    ),
+    th.Property(
+        "rate_limit_pacing",
+        th.BooleanType(),
+        default=True,
+        title="Rate-limit pacing",
+        description=(
+            "Pace requests to the API's token buckets instead of waiting for 429 replies."
+        ),
+    ),
+    th.Property(
+        "requests_per_second",
+        th.NumberType(),
+        default=5,
+        title="Requests per second",
+        description="Refill rate of the API key's aggregate bucket (organisations may have more).",
+    ),
+    th.Property(
+        "request_burst",
+        th.IntegerType(minimum=1),
+        default=50,
+        title="Request burst",
+        description="Size of the API key's aggregate bucket.",
+    ),
+    th.Property(
+        "endpoint_requests_per_second",
+        th.NumberType(),
+        default=1,
+        title="Endpoint requests per second",
+        description="Refill rate of each route's bucket.",
+    ),
+    th.Property(
+        "endpoint_burst",
+        th.IntegerType(minimum=1),
+        default=10,
+        title="Endpoint burst",
+        description="Size of each route's bucket.",
+    ),
+    th.Property(
+        "max_parallel_streams",
+        th.IntegerType(minimum=1),
+        default=5,
+        title="Max parallel streams",
+        description="Streams read at the same time, to use the key's aggregate budget.",
+    ),
+    th.Property(
+        "full_pass_interval_days",
+        th.NumberType(minimum=0),
+        title="Full pass interval (days)",
+        description=(
+            "Make an incremental stream's run a full pass when the last one is older than "
+            "this, so rows deleted in DualEntry are retired downstream (ACTIVATE_VERSION)."
+        ),
+    ),
+    th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType(),
+        default=True,
+        title="Emit ACTIVATE_VERSION",
+        description=(
+            "After the last record of a complete full pass, send ACTIVATE_VERSION so the "
+            "target can retire rows that no longer exist."
+        ),
+    ),
+    th.Property(
+        "user_agent",
+        th.StringType(),
+        title="User agent",
+        description="User-Agent header; default tap-dualentry/<version>.",
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Checked settings with defaults applied."""
+
+    api_url: str
+    api_version: str
+    page_size: int
+    start_date: str | None
+    request_timeout: float
+    max_tries: int
+    max_rate_limit_wait: float
+    rate_limit_pacing: bool
+    requests_per_second: float
+    request_burst: int
+    endpoint_requests_per_second: float
+    endpoint_burst: int
+    max_parallel_streams: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Apply defaults and the checks a JSON Schema cannot make."""
+        if not str(config.get("api_key") or "").strip():
+            msg = "api_key is missing or empty: set it to your DualEntry API key."
+            raise ConfigurationError(msg)
+        api_url = str(config.get("api_url") or PRODUCTION_URL).rstrip("/")
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            msg = (
+                f"api_url '{api_url}' is not a base URL such as {PRODUCTION_URL} "
+                "(scheme and host, no path)."
+            )
+            raise ConfigurationError(msg)
+        api_version = str(config.get("api_version") or DEFAULT_API_VERSION)
+        if api_version not in API_VERSIONS:
+            msg = f"api_version '{api_version}' is not one of {', '.join(API_VERSIONS)}."
+            raise ConfigurationError(msg)
+        start_date = config.get("start_date")
+        if start_date:
+            try:
+                start_date = format_timestamp(parse_timestamp(str(start_date)))
+            except ValueError:
+                msg = f"start_date '{start_date}' is not an ISO 8601 date or date-time."
+                raise ConfigurationError(msg) from None
+        page_size = int(config.get("page_size", 100))
+        if not 1 <= page_size <= 100:
+            msg = f"page_size is {page_size}; it must be between 1 and 100."
+            raise ConfigurationError(msg)
+        for name in ("requests_per_second", "endpoint_requests_per_second", "request_timeout"):
+            if float(config.get(name, 1)) <= 0:
+                msg = f"{name} is {config.get(name)}; it must be greater than 0."
+                raise ConfigurationError(msg)
+        return cls(
+            api_url=api_url,
+            api_version=api_version,
+            page_size=page_size,
+            start_date=start_date or None,
+            request_timeout=float(config.get("request_timeout", 60)),
+            max_tries=int(config.get("max_tries", 6)),
+            max_rate_limit_wait=float(config.get("max_rate_limit_wait", 900)),
+            rate_limit_pacing=bool(config.get("rate_limit_pacing", True)),
+            requests_per_second=float(config.get("requests_per_second", 5)),
+            request_burst=int(config.get("request_burst", 50)),
+            endpoint_requests_per_second=float(config.get("endpoint_requests_per_second", 1)),
+            endpoint_burst=int(config.get("endpoint_burst", 10)),
+            max_parallel_streams=int(config.get("max_parallel_streams", 5)),
+        )

@@ -1,0 +1,51 @@
+"""One canonical form for every timestamp the tap compares or bookmarks.
+
+Bookmarks are compared as strings by the SDK, by Meltano and by us, so every
+replication value is written as UTC with a ``Z`` suffix and exactly six
+fractional digits: ``2025-03-04T05:06:07.000000Z`` sorts before
+``2025-03-04T05:06:07.500000Z``, which would not hold for ``…:07Z`` and
+``…:07.5Z``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_UTC = dt.UTC
+
+
+def parse_timestamp(value: str) -> dt.datetime:
+    """Parse an ISO 8601 date or date-time; a value without an offset is taken as UTC.
+
+    Raises:
+        ValueError: if the value is not an ISO 8601 date or date-time.
+    """
+    text = value.strip()
+    if not text:
+        msg = "empty timestamp"
+        raise ValueError(msg)
+    parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_UTC)
+    return parsed.astimezone(_UTC)
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """Render an aware datetime in the canonical UTC form."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_UTC)
+    return value.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(value: object) -> str | None:
+    """Return the canonical form of an API timestamp, or None when there is none.
+
+    A value that is not a parseable timestamp is treated as missing: a row is
+    never dropped because its audit timestamp is malformed.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return format_timestamp(parse_timestamp(value))
+    except ValueError:
+        return None
