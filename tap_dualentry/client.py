@@ -1,15 +1,17 @@
 """DualEntryStream: the one stream class every catalogue entry is an instance of.
 
 It owns its paging loop (``pagination.ListReader``) instead of the SDK's
-paginator, keeps its own bookmark (written only when a pass completes), and
-writes ACTIVATE_VERSION after the last record of a complete full pass.
+paginator, chooses how to find changes from what the endpoint really offers
+(``strategy.py``), keeps its own bookmark (written only when a pass completes),
+writes its line-item child streams from the same pages, and writes
+ACTIVATE_VERSION after the last record of a complete full pass.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Generator, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,8 @@ from tap_dualentry.errors import IncompleteStreamError
 from tap_dualentry.pagination import KeySet, ListReader, Page, ReadStats
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import derive_timestamps, oldest_in_server_order
-from tap_dualentry.streams import RECORD_STATUSES, Endpoint, Timestamps
+from tap_dualentry.strategy import Strategy, choose_strategy
+from tap_dualentry.streams import RECORD_STATUSES, Endpoint
 from tap_dualentry.timestamps import canonical, format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -29,12 +32,18 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, TapState
     from singer_sdk.tap_base import Tap
 
+    from tap_dualentry.lines import LineStream
     from tap_dualentry.ratelimit import Pacer
     from tap_dualentry.retry import RetryPolicy
     from tap_dualentry.settings import Settings
 
 REPLICATION_KEY = "updated_at"
 PROGRESS_EVERY_SECONDS = 30.0
+# Rows changed this close before the bookmark are read again by updated_after passes,
+# in case the server's clock and its updated_at disagree by a little.
+UPDATED_AFTER_LOOKBACK = dt.timedelta(minutes=5)
+
+Params = list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ class RunContext:
 class PassPlan:
     """How one partition is read this run."""
 
-    stop_at: str | None  # canonical updated_at to stop past; None reads everything
+    since: str | None  # canonical updated_at the pass must reach back to; None: everything
     full: bool  # a complete pass over everything the filters select
 
 
@@ -67,13 +76,16 @@ class DualEntryStream(RESTStream[int]):
         self.endpoint = endpoint
         super().__init__(tap=tap, name=endpoint.name, schema=schema, path=endpoint.path)
         self.primary_keys = endpoint.primary_keys
-        self.replication_key = REPLICATION_KEY if endpoint.incremental else None
+        properties = schema.get("properties", {})
+        self.replication_key = (
+            REPLICATION_KEY if endpoint.incremental and REPLICATION_KEY in properties else None
+        )
         self.settings = run.settings
         self._run = run
         self.api_path = f"/public/{run.settings.api_version}/{endpoint.path}"
         self.client = DualEntryClient(
             api_url=run.settings.api_url,
-            api_key=self.config["api_key"],
+            api_key=str(self.config.get("api_key", "")),
             user_agent=self.user_agent,
             timeout=run.settings.request_timeout,
             pacer=run.pacer,
@@ -84,17 +96,19 @@ class DualEntryStream(RESTStream[int]):
         self.drift = SchemaDrift(self.name, self.logger)
         self.shaper = RecordShaper(self.name, self.schema, self.drift)
         self.read_stats = ReadStats()
+        self.lines: list[LineStream] = []
         self.started_at: float | None = None
         self.finished_at: float | None = None
+        self.strategy: Strategy | None = None
+        self._actors = "updated_by" in properties or "created_by" in properties
+        self._derives = self._actors or REPLICATION_KEY in properties
         self._full_run: bool | None = None
-        self._key_fields = endpoint.primary_keys
+        self._cached_first_page: tuple[tuple[tuple[str, str], ...], Page] | None = None
         # This stream's own view of the run's state: only its bookmarks. Parallel
         # streams then never serialise each other's half-updated state, and the
         # writer merges each stream's part into the full STATE (see output.py).
         bookmarks = tap.state.setdefault("bookmarks", {})
-        self._own_state: TapState = {
-            "bookmarks": {self.name: bookmarks.setdefault(self.name, {})}
-        }
+        self._own_state: TapState = {"bookmarks": {self.name: bookmarks.setdefault(self.name, {})}}
 
     # SDK plumbing
 
@@ -148,14 +162,17 @@ class DualEntryStream(RESTStream[int]):
         return signature
 
     def _record_statuses(self) -> list[str]:
-        if not self.endpoint.record_statuses:
+        allowed = self.endpoint.record_statuses
+        if not allowed:
             return []
+        if allowed != RECORD_STATUSES:
+            return list(allowed)  # its own set (paper checks): always all of it
         chosen = self.config.get("record_statuses") or list(RECORD_STATUSES)
-        return [status for status in chosen if status in self.endpoint.record_statuses]
+        return [status for status in chosen if status in allowed]
 
-    def query_params(self, context: Context | None, ordering: str | None) -> list[tuple[str, str]]:
+    def query_params(self, context: Context | None, ordering: str | None) -> Params:
         """Filters, statuses and ordering for every page of one pass (paging excluded)."""
-        params: list[tuple[str, str]] = []
+        params: Params = []
         if context and "company_id" in context:
             params.append(("company_id", str(context["company_id"])))
         # Every status is asked for by name: the server's default is undocumented.
@@ -167,107 +184,141 @@ class DualEntryStream(RESTStream[int]):
             params.append(("ordering", ordering))
         return params
 
-    def fetch(self, params: list[tuple[str, str]], offset: int, limit: int) -> Page:
+    def fetch(self, params: Params, offset: int, limit: int) -> Page:
+        """One page; the strategy probe's first page is served again instead of refetched."""
+        cached = self._cached_first_page
+        if cached is not None and offset == 0 and cached[0] == tuple(params):
+            self._cached_first_page = None
+            return cached[1]
         paged = [*params, ("limit", str(limit)), ("offset", str(offset))]
         return self.client.get_page(self.api_path, paged, offset)
+
+    def remember_first_page(self, params: Params, page: Page) -> None:
+        self._cached_first_page = (tuple(params), page)
+
+    def derive(self, row: dict[str, Any]) -> None:
+        """Give a raw row its canonical top-level ``updated_at`` (and ``created_at``)."""
+        if self._derives:
+            derive_timestamps(row, actors=self._actors)
+
+    def key_of(self, row: Mapping[str, Any]) -> Hashable:
+        keys = self.endpoint.primary_keys
+        if len(keys) == 1:
+            return row.get(keys[0])
+        return tuple(row.get(name) for name in keys)
 
     # The pass
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Read one partition from the top, stopping past the bookmark if there is one."""
+        """Read one partition from the top; an incremental pass stops past its bookmark."""
         if self.started_at is None:
             self.started_at = time.monotonic()
+        if self.strategy is None:
+            self.strategy = choose_strategy(self, context)
+        strategy = self.strategy
         plan = self._plan(context)
-        if plan.stop_at:
+        params = self.query_params(context, strategy.ordering)
+        if plan.since is not None and strategy.updated_after:
+            since = parse_timestamp(plan.since) - UPDATED_AFTER_LOOKBACK
+            params.append(("updated_after", format_timestamp(since)))
+        elif plan.since is None and strategy.start_date_param and self.settings.start_date:
+            params.append((strategy.start_date_param, self.settings.start_date[:10]))
+        if plan.since is not None:
             self.logger.info(
-                "Stream '%s'%s: incremental pass, reading newest first until past %s",
+                "Stream '%s'%s: incremental pass (%s) back to %s",
                 self.name,
                 _describe(context),
-                plan.stop_at,
+                strategy.describe(),
+                plan.since,
             )
-        params = self.query_params(context, self.endpoint.ordering)
         seen = KeySet()
-        newest: str | None = None
         reader = self._reader(params, seen)
+        newest = yield from self._read(
+            reader, context, stop_before=plan.since if strategy.early_stop else None
+        )
+        if plan.full and reader.complete:
+            yield from self._verify_count(params, seen, reader.count, context)
+        self._finish_pass(context, plan, newest)
+        if self._is_last(context):
+            self._finish_stream()
+
+    def _read(
+        self, reader: ListReader, context: Context | None, stop_before: str | None
+    ) -> Generator[dict[str, Any], None, str | None]:
+        """Deliver the reader's new rows (and their lines); return the newest updated_at."""
+        newest: str | None = None
         progress = _Progress(self, context)
         for view in reader.pages():
             for row in view.rows:
-                self._derive(row)
+                self.derive(row)
             for row in view.fresh:
                 record = self.shaper(row)
                 updated = record.get(REPLICATION_KEY)
                 if updated is not None and (newest is None or updated > newest):
                     newest = updated
                 yield record
+                for line_stream in self.lines:
+                    line_stream.write_lines(row)
             progress.page(len(view.fresh), view.count)
-            if plan.stop_at is not None:
+            if stop_before is not None:
                 oldest = oldest_in_server_order(view.rows)
-                if oldest is not None and oldest < plan.stop_at:
+                if oldest is not None and oldest < stop_before:
                     reader.stop()
-        if plan.full and reader.complete:
-            yield from self._verify_count(params, seen, reader.count)
-        self._finish_pass(context, plan, newest)
-        if self._is_last(context):
-            self._finish_stream()
+        return newest
 
-    def _reader(self, params: list[tuple[str, str]], seen: KeySet) -> ListReader:
+    def _reader(self, params: Params, seen: KeySet) -> ListReader:
         return ListReader(
             lambda offset, limit: self.fetch(params, offset, limit),
             page_size=self.settings.page_size,
-            key_of=self._key_of,
+            key_of=self.key_of,
             seen=seen,
             stats=self.read_stats,
         )
 
-    def _key_of(self, row: Mapping[str, Any]) -> Hashable:
-        if len(self._key_fields) == 1:
-            return row.get(self._key_fields[0])
-        return tuple(row.get(name) for name in self._key_fields)
-
-    def _derive(self, row: dict[str, Any]) -> None:
-        if self.endpoint.timestamps is not None:
-            derive_timestamps(row, top_level=self.endpoint.timestamps is Timestamps.TOP_LEVEL)
-
     def _verify_count(
-        self, params: list[tuple[str, str]], seen: KeySet, count: int
-    ) -> Iterable[dict[str, Any]]:
+        self, params: Params, seen: KeySet, count: int, context: Context | None
+    ) -> Iterator[dict[str, Any]]:
         """A full pass must deliver every row the API counts; re-read once if it did not."""
         if len(seen) >= count:
             return
         delivered = len(seen)
         self.read_stats.verification_passes += 1
         self.logger.warning(
-            "Stream '%s': the pass delivered %d unique rows but DualEntry counts %d; "
+            "Stream '%s'%s: the pass delivered %d unique rows but DualEntry counts %d; "
             "re-reading the list once to find the difference",
             self.name,
+            _describe(context),
             delivered,
             count,
         )
         reader = self._reader(params, seen)
         for view in reader.pages():
             for row in view.rows:
-                self._derive(row)
+                self.derive(row)
             for row in view.fresh:
                 yield self.shaper(row)
+                for line_stream in self.lines:
+                    line_stream.write_lines(row)
             if len(seen) >= view.count:
                 reader.stop()
         if len(seen) >= reader.count:
             return
         if len(seen) == delivered and reader.complete:
-            # A whole second pass found nothing new: the server counts rows it does not
-            # list. Every row it serves has been delivered.
+            # A second complete pass found nothing new: the server counts rows it does
+            # not list. Every row it does list has been delivered.
             self.logger.warning(
-                "Stream '%s': DualEntry reports %d rows but lists %d, twice; "
-                "every listed row was delivered",
+                "Stream '%s'%s: DualEntry counts %d rows but lists %d, twice; every listed "
+                "row was delivered",
                 self.name,
+                _describe(context),
                 reader.count,
                 delivered,
             )
             return
         msg = (
-            f"Stream '{self.name}': delivered {len(seen)} unique rows of the {reader.count} "
-            "DualEntry counts, even after a verification pass; the list kept changing "
-            "under the sync. The bookmark was not advanced: run the sync again."
+            f"Stream '{self.name}'{_describe(context)}: delivered {len(seen)} unique rows of "
+            f"the {reader.count} DualEntry counts, even after a verification pass; the list "
+            "kept changing under the sync. The bookmark was not advanced: run the sync again."
         )
         raise IncompleteStreamError(msg)
 
@@ -277,20 +328,21 @@ class DualEntryStream(RESTStream[int]):
         if self._full_run is None:
             self._full_run = self._decide_full_run()
             self._stream_version = int(time.time() * 1000) if self._full_run else None
-        if not self.replication_key or self._full_run:
-            return PassPlan(stop_at=None, full=self._full_run)
+            for line_stream in self.lines:
+                line_stream.version = self._stream_version
+        if self._full_run or not self.strategy or not self.strategy.incremental:
+            return PassPlan(since=None, full=True)
         state = self.get_context_state(context)
         bookmark = canonical(state.get("replication_key_value"))
-        start = self.settings.start_date
-        stop_at = max(filter(None, (bookmark, start)), default=None)
-        return PassPlan(stop_at=stop_at, full=stop_at is None)
+        since = max(filter(None, (bookmark, self.settings.start_date)), default=None)
+        return PassPlan(since=since, full=since is None)
 
     def _decide_full_run(self) -> bool:
         """Whether this run reads everything in every partition (and may then activate)."""
-        if not self.replication_key:
+        if not self.replication_key or not self.strategy or not self.strategy.incremental:
             return True
         if self.settings.start_date:
-            return False  # rows before start_date are not read, so nothing may be deleted
+            return False  # rows changed before start_date are not read: nothing may be retired
         contexts: list[dict[str, Any] | None] = list(self.partitions or []) or [None]
         if all(not self.get_context_state(c).get("replication_key_value") for c in contexts):
             return True
@@ -308,7 +360,7 @@ class DualEntryStream(RESTStream[int]):
         return False
 
     def _finish_pass(self, context: Context | None, plan: PassPlan, newest: str | None) -> None:
-        """The partition was read to the end (or past its bookmark): record how far."""
+        """The partition was read to its end (or past its bookmark): record how far."""
         state = self.get_context_state(context)
         if self.replication_key:
             previous = canonical(state.get("replication_key_value"))
@@ -331,12 +383,16 @@ class DualEntryStream(RESTStream[int]):
 
     def _finish_stream(self) -> None:
         self.finished_at = time.monotonic()
-        if self._full_run:
-            self.stream_state["last_full_pass"] = format_timestamp(dt.datetime.now(dt.UTC))
-            if self.config.get("emit_activate_version_messages", True) and self._stream_version:
-                # After the last record of a complete pass, never before: a target
-                # applies ACTIVATE_VERSION at once.
+        if not self._full_run:
+            return
+        self.stream_state["last_full_pass"] = format_timestamp(dt.datetime.now(dt.UTC))
+        if self.config.get("emit_activate_version_messages", True) and self._stream_version:
+            # After the last record of a complete pass, never before: targets apply
+            # ACTIVATE_VERSION at once.
+            if self.selected:
                 self._write_activate_version_message(self._stream_version)
+            for line_stream in self.lines:
+                line_stream.activate()
 
 
 class _Progress:
@@ -356,14 +412,10 @@ class _Progress:
             return
         self._last_log = now
         rate = self._rows / max(now - self._start, 1e-9)
-        remaining_rows = max(count - self._rows, 0)
-        page_size = self._stream.settings.page_size
+        remaining = max(count - self._rows, 0)
+        per_request = max(self._stream.settings.page_size - 1, 1)  # one row of overlap
         interval = self._stream.request_interval()
-        eta = (
-            (remaining_rows / max(page_size - 1, 1)) * interval
-            if interval
-            else (remaining_rows / rate if rate else 0.0)
-        )
+        eta = remaining / per_request * interval if interval else remaining / max(rate, 1e-9)
         self._stream.logger.info(
             "Stream '%s'%s: %d of %d rows (%.0f%%), %.0f rows/s, about %s left",
             self._stream.name,

@@ -26,20 +26,21 @@ def actor_time(row: Mapping[str, Any], actor: str) -> str | None:
     return None
 
 
-def derive_timestamps(row: dict[str, Any], *, top_level: bool) -> None:
-    """Set canonical top-level ``updated_at`` and ``created_at`` on a row in place.
+def derive_timestamps(row: dict[str, Any], *, actors: bool) -> None:
+    """Set a canonical top-level ``updated_at`` (and ``created_at``) on a row in place.
 
-    With ``top_level`` the API's own fields are normalised; otherwise they are
-    derived from the actor objects, ``updated_at`` falling back to ``created_by``.
+    A top-level ``updated_at`` sent by the API wins; otherwise, for items with actor
+    objects, ``updated_by.timestamp`` falling back to ``created_by.timestamp``.
     """
-    if top_level:
-        row["updated_at"] = canonical(row.get("updated_at"))
-        if "created_at" in row:
-            row["created_at"] = canonical(row.get("created_at"))
+    top_level = canonical(row.get("updated_at"))
+    if not actors:
+        if "updated_at" in row:
+            row["updated_at"] = top_level
         return
     created = actor_time(row, "created_by")
-    row["created_at"] = created
-    row["updated_at"] = actor_time(row, "updated_by") or created
+    row["updated_at"] = top_level or actor_time(row, "updated_by") or created
+    given = row.get("created_at")
+    row["created_at"] = (canonical(given) or given) if given else created
 
 
 def oldest_in_server_order(rows: Iterable[Mapping[str, Any]]) -> str | None:

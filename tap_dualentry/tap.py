@@ -18,11 +18,12 @@ from singer_sdk.singerlib.encoding.simple import StateMessage
 from tap_dualentry.api import DualEntryClient
 from tap_dualentry.client import DualEntryStream, RunContext
 from tap_dualentry.errors import ConfigurationError, DualEntryError, Interrupted
+from tap_dualentry.lines import LineStream
 from tap_dualentry.output import SingerOutput
 from tap_dualentry.ratelimit import BucketSpec, Pacer, RateLimiter, Unlimited
 from tap_dualentry.retry import RetryPolicy
 from tap_dualentry.runner import Failure, sync_streams
-from tap_dualentry.settings import CONFIG_SCHEMA, Settings
+from tap_dualentry.settings import CONFIG_SCHEMA, DEFAULT_API_VERSION, Settings
 from tap_dualentry.streams import CATALOGUE, load_schema
 from tap_dualentry.summary import log_summary
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from types import FrameType
 
     import click
+    from singer_sdk import Stream
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.plugin_base import _ConfigInput
 
@@ -90,13 +92,22 @@ class TapDualEntry(Tap):
 
     # Streams
 
-    def discover_streams(self) -> list[DualEntryStream]:
-        version = str(self.config.get("api_version") or "v1")
-        return [
-            DualEntryStream(self, endpoint, load_schema(endpoint.name), self.run_context)
-            for endpoint in CATALOGUE
-            if version == "v2" or endpoint.v1
-        ]
+    def discover_streams(self) -> list[Stream]:
+        """Every catalogue entry served by the configured API version, and its line streams."""
+        version = str(self.config.get("api_version") or DEFAULT_API_VERSION)
+        streams: list[Stream] = []
+        for endpoint in CATALOGUE:
+            if version == "v1" and not endpoint.v1:
+                continue
+            parent = DualEntryStream(self, endpoint, load_schema(endpoint.name), self.run_context)
+            streams.append(parent)
+            for lines in endpoint.lines:
+                child_name = endpoint.child_name(lines)
+                child = LineStream(self, parent, lines, load_schema(child_name))
+                parent.lines.append(child)
+                parent.child_streams.append(child)
+                streams.append(child)
+        return streams
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Load state, then drop bookmarks whose stream filters have changed since."""

@@ -43,8 +43,8 @@ def canonical(value: object) -> str | None:
     A value that is not a parseable timestamp is treated as missing: a row is
     never dropped because its audit timestamp is malformed.
     """
-    if not isinstance(value, str) or not value:
-        return None
+    if not isinstance(value, str) or len(value) < 11:
+        return None  # absent, or a date without a time: not a point in time
     try:
         return format_timestamp(parse_timestamp(value))
     except ValueError:
