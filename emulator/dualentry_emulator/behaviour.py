@@ -1,0 +1,63 @@
+"""Switches for behaviour the DualEntry documentation leaves open.
+
+Defaults follow the documentation where it speaks; where it is silent the default is one
+plausible answer, and a tap must be correct under every value (the suites run across them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+RECORD_STATUSES = ("draft", "posted", "archived")
+
+UnknownOrdering = Literal["reject", "ignore"]
+UntimestampedSort = Literal["hidden_key", "first", "last"]
+TimestampStyle = Literal["utc", "offsets", "mixed"]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    page_cap: int = 100
+    """Largest page the server returns; larger `limit` values are silently capped to it."""
+    count_skew: int = 0
+    """Reported `count` = true count + skew (floored at 0): an inexact count either way."""
+    unknown_ordering: UnknownOrdering = "reject"
+    """An `ordering` naming an unknown field: 400 keyed `ordering`, or the default order."""
+    default_record_statuses: tuple[str, ...] = ("draft", "posted")
+    """Statuses listed when a request names none (the real default is undocumented)."""
+    untimestamped_sort: UntimestampedSort = "hidden_key"
+    """Where rows without any visible timestamp sort under the updated_at orderings:
+    by their hidden key like every other row, or before / after all other rows."""
+    disagreeing_fraction: float = 0.05
+    """Generated rows whose hidden key is later than their visible timestamp (system edits)."""
+    untimestamped_fraction: float = 0.02
+    """Generated rows with no visible timestamp at all (no created_by/updated_by time)."""
+    timestamp_style: TimestampStyle = "mixed"
+    """"utc": +00:00 with microseconds; "offsets": the same instants in assorted offsets;
+    "mixed": also `Z`, milliseconds and whole seconds (never losing precision)."""
+    trailing_slash_required: bool = True
+    """A path without its trailing slash is a 404 (as the real routing); False serves it."""
+
+    def __post_init__(self) -> None:
+        if self.page_cap < 1:
+            raise ValueError("page_cap must be at least 1")
+        if self.unknown_ordering not in ("reject", "ignore"):
+            raise ValueError(
+                f"unknown_ordering must be 'reject' or 'ignore', not {self.unknown_ordering!r}"
+            )
+        if self.untimestamped_sort not in ("hidden_key", "first", "last"):
+            raise ValueError(f"bad untimestamped_sort {self.untimestamped_sort!r}")
+        if self.timestamp_style not in ("utc", "offsets", "mixed"):
+            raise ValueError(f"bad timestamp_style {self.timestamp_style!r}")
+        for name in ("disagreeing_fraction", "untimestamped_fraction"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within 0..1")
+        if self.disagreeing_fraction + self.untimestamped_fraction > 1.0:
+            raise ValueError("disagreeing_fraction + untimestamped_fraction must not exceed 1")
+        statuses = tuple(self.default_record_statuses)
+        object.__setattr__(self, "default_record_statuses", statuses)
+        for status in statuses:
+            if status not in RECORD_STATUSES:
+                raise ValueError(f"unknown record status {status!r}")

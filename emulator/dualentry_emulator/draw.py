@@ -1,0 +1,83 @@
+"""Deterministic pseudo-randomness keyed by (seed, purpose, row).
+
+Rows of a large table are generated lazily, in any order, so every row needs its own
+reproducible stream of choices. `random.Random` costs several microseconds to seed, which is
+too slow when a filter has to look at a million names; a splitmix64 chain is cheap and
+gives the same answer in every process (unlike `hash()` of a string).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+    return x ^ (x >> 31)
+
+
+def mix(*parts: int) -> int:
+    """Fold integers into one 64-bit hash."""
+    h = 0x2545F4914F6CDD1D
+    for part in parts:
+        h = splitmix64(h ^ (part & MASK64))
+    return h
+
+
+def salt(name: str) -> int:
+    """A stable integer for a purpose name ("customers", "address", ...)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big")
+
+
+class Draw:
+    """A small stream of choices; the same parts always give the same stream."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, *parts: int) -> None:
+        self._state = mix(*parts)
+
+    def bits(self) -> int:
+        self._state = splitmix64(self._state)
+        return self._state
+
+    def unit(self) -> float:
+        """Uniform in [0, 1)."""
+        return (self.bits() >> 11) * (1.0 / (1 << 53))
+
+    def below(self, n: int) -> int:
+        return self.bits() % n
+
+    def between(self, low: int, high: int) -> int:
+        """Uniform integer in [low, high]."""
+        return low + self.bits() % (high - low + 1)
+
+    def chance(self, p: float) -> bool:
+        return self.unit() < p
+
+    def pick(self, seq: Sequence[T]) -> T:
+        return seq[self.bits() % len(seq)]
+
+    def weighted(self, seq: Sequence[T], weights: Sequence[float]) -> T:
+        x = self.unit() * sum(weights)
+        for item, weight in zip(seq, weights, strict=True):
+            x -= weight
+            if x < 0:
+                return item
+        return seq[-1]
+
+    def sample(self, seq: Sequence[T], k: int) -> list[T]:
+        """k distinct items, in the order drawn."""
+        pool = list(seq)
+        out: list[T] = []
+        for _ in range(min(k, len(pool))):
+            out.append(pool.pop(self.below(len(pool))))
+        return out

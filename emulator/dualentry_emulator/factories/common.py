@@ -1,0 +1,109 @@
+"""Building blocks shared by row factories: actors, approvers, slugs."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from ..draw import Draw
+from ..timestamps import render
+from ..world import World
+
+ACTOR_KINDS = ("user", "user", "user", "user", "api_key", "system")
+
+
+def slug(text: str) -> str:
+    """ASCII letters and digits of a (possibly accented) name, lowercased."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+def actor(
+    world: World,
+    draw: Draw,
+    ts: int | None,
+    style: str,
+    kinds: tuple[str, ...] = ACTOR_KINDS,
+) -> dict[str, Any]:
+    """An AuditActorSchemaOut: every key present, any of them possibly null."""
+    kind = draw.pick(kinds)
+    timestamp = render(ts, style, draw.bits()) if ts is not None else None
+    if kind == "user":
+        user = draw.pick(world.users)
+        return {
+            "actor_type": "user",
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "timestamp": timestamp,
+        }
+    if kind == "api_key":
+        return {
+            "actor_type": "api_key",
+            "email": None,
+            "first_name": "Integration",
+            "last_name": None,
+            "timestamp": timestamp,
+        }
+    return {
+        "actor_type": draw.pick(("system", None)),
+        "email": None,
+        "first_name": None,
+        "last_name": None,
+        "timestamp": timestamp,
+    }
+
+
+def put_actor(
+    item: dict[str, Any], key: str, world: World, draw: Draw, ts: int | None, style: str
+) -> None:
+    """Set `item[key]` to an actor showing `ts`; without a time, the actor is left out,
+    null, or present with a null timestamp (all three occur in the wild)."""
+    if ts is not None:
+        item[key] = actor(world, draw, ts, style)
+        return
+    shape = draw.pick(("missing", "null", "no_time"))
+    if shape == "null":
+        item[key] = None
+    elif shape == "no_time":
+        item[key] = actor(world, draw, None, style)
+
+
+def approvers(world: World, draw: Draw, count: int) -> list[dict[str, Any]]:
+    """ApproverDictSchema items (avatar_url sometimes null)."""
+    return [
+        {
+            "id": user.id,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "full_name": user.full_name,
+            "avatar_url": user.avatar_url,
+        }
+        for user in draw.sample(world.users, count)
+    ]
+
+
+def rejected_by(world: World, draw: Draw) -> dict[str, Any]:
+    """RejectedBySchema: all keys present, the reason possibly null."""
+    user = draw.pick(world.users)
+    return {
+        "id": user.id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "full_name": user.full_name,
+        "rejection_reason": draw.pick(
+            ("Duplicate of an existing record", "Missing tax registration", None)
+        ),
+    }
+
+
+def default_edit(item: dict[str, Any], draw: Draw) -> None:
+    """A generic visible change for factories without their own `edit`: revise a text field."""
+    for key in ("memo", "name", "description", "reference_number"):
+        if isinstance(item.get(key), str):
+            base = item[key].split(" (rev ", 1)[0]
+            item[key] = f"{base} (rev {draw.between(2, 99)})"
+            return
+    raise LookupError("no editable text field; give the factory an edit()")

@@ -1,0 +1,96 @@
+"""Turning a list request's query string into a validated `ListQuery` (or a 400)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from .behaviour import RECORD_STATUSES, Behaviour
+from .filters import ParamError, parse_int, present
+from .ordering import Term, parse_terms
+from .spec import EndpointSpec
+
+Params = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    terms: tuple[Term, ...]
+    filters: tuple[tuple[str, Hashable], ...]
+    """(parameter, normalized value) pairs, sorted by parameter: part of a view's cache key."""
+    limit: int
+    offset: int
+
+
+def _last(params: Params, name: str) -> str | None:
+    values = present(params.get(name, []))
+    return values[-1] if values else None
+
+
+def _quoted_list(values: tuple[str, ...]) -> str:
+    quoted = [f"'{v}'" for v in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def default_statuses(spec: EndpointSpec, behaviour: Behaviour) -> frozenset[str]:
+    """Statuses listed when the request names none. Statuses beyond draft/posted/archived
+    (e.g. a paper check's printed/not_printed) are listed by default."""
+    allowed = spec.record_statuses or ()
+    return frozenset(
+        s for s in allowed if s in behaviour.default_record_statuses or (s not in RECORD_STATUSES)
+    )
+
+
+def parse_list_query(spec: EndpointSpec, behaviour: Behaviour, params: Params) -> ListQuery:
+    limit = 100
+    raw = _last(params, "limit")
+    if raw is not None:
+        limit = parse_int("limit", raw)
+        if limit < 1:
+            raise ParamError("limit", "Input should be greater than or equal to 1")
+    limit = min(limit, behaviour.page_cap)
+
+    offset = 0
+    raw = _last(params, "offset")
+    if raw is not None:
+        offset = parse_int("offset", raw)
+        if offset < 0:
+            raise ParamError("offset", "Input should be greater than or equal to 0")
+
+    terms = tuple(parse_terms(spec.default_ordering))
+    raw = _last(params, "ordering") if spec.ordering_param else None
+    if raw is not None:
+        asked = parse_terms(raw)
+        unknown = [t.name for t in asked if t.name not in spec.orderings]
+        if unknown and behaviour.unknown_ordering == "reject":
+            allowed = ", ".join(sorted(spec.orderings))
+            raise ParamError(
+                "ordering",
+                f"Invalid ordering field(s): {', '.join(unknown)}. "
+                f"Allowed: {allowed} (prefix '-' for descending)",
+            )
+        if asked and not unknown:
+            terms = tuple(asked)
+
+    filters: dict[str, Hashable] = {}
+    if spec.record_statuses is not None:
+        asked_statuses = present(params.get("record_status", []))
+        for status in asked_statuses:
+            if status not in spec.record_statuses:
+                raise ParamError(
+                    "record_status", f"Input should be {_quoted_list(spec.record_statuses)}"
+                )
+        statuses = frozenset(asked_statuses) or default_statuses(spec, behaviour)
+        if statuses != frozenset(spec.record_statuses):  # every status = no filter at all
+            filters["record_status"] = statuses
+    for param, flt in spec.filters.items():
+        if param in params:
+            parsed = flt.parse(param, params[param])
+            if parsed is not None:
+                filters[param] = parsed
+    return ListQuery(
+        terms=terms,
+        filters=tuple(sorted(filters.items(), key=lambda kv: kv[0])),
+        limit=limit,
+        offset=offset,
+    )

@@ -1,0 +1,428 @@
+"""A table of one endpoint: rows, hidden sort keys, mutations, and ordered filtered views.
+
+Rows live in compact columns (see `columns.py`) indexed by *slot*; a slot's visible item is
+generated on demand by the endpoint's factory, or taken from `_overrides` once a mutation
+has changed it (copy-on-write: a served item is never modified afterwards, so pages can be
+serialized outside the lock).
+
+Serving a page of a million-row table must not sort a million rows per request, so each
+(ordering, filters) pair gets a *view*: an `array` of slots in final order, built once and
+then kept up to date by every mutation (bisect out under the old key, bisect in under the
+new one). Views are cached LRU; a page is then a slice.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from array import array
+from bisect import bisect_left, insort
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from random import Random
+from typing import Any
+
+from .behaviour import Behaviour
+from .clock import Clock
+from .columns import Columns, categorical
+from .draw import Draw, mix, salt
+from .factories.common import actor
+from .ordering import PRIMARY_KEY, SortField, Term
+from .query import ListQuery
+from .spec import EndpointSpec, RowContext
+from .timeline import generate
+from .timestamps import NO_TS
+from .world import World
+
+MAX_VIEWS = 8
+
+_EDIT = salt("edit")
+_INSERT = salt("insert")
+
+
+@dataclass
+class _View:
+    terms: tuple[tuple[SortField, bool], ...]
+    predicate: Callable[[int], bool] | None
+    slots: array
+    key: Callable[[int], Any]
+
+
+class Table:
+    """One endpoint's rows. Public methods are thread-safe (they take the emulator's lock)."""
+
+    def __init__(
+        self,
+        spec: EndpointSpec,
+        *,
+        seed: int,
+        size: int,
+        behaviour: Behaviour,
+        world: World,
+        clock: Clock,
+        lock: threading.RLock | None = None,
+    ) -> None:
+        if size < 0:
+            raise ValueError("a table cannot have a negative size")
+        self.spec = spec
+        self.name = spec.name
+        self.seed = seed
+        self.behaviour = behaviour
+        self.world = world
+        self.factory = spec.factory
+        self._clock = clock
+        self._lock = lock if lock is not None else threading.RLock()
+        self._salt = salt(spec.name)
+        self.statuses: tuple[str, ...] = spec.record_statuses or (spec.new_row_status,)
+
+        rng = Random(mix(seed, self._salt))
+        times = generate(rng, size, behaviour, spec.timeline)
+        n_companies = len(world.companies)
+        company_codes = categorical(rng, size, spec.company_weights[:n_companies])
+        company_ids = bytes((code + 1) % 256 for code in range(256))
+        status_weights = spec.status_weights if spec.record_statuses else (1.0,)
+        self.cols = Columns(
+            rid=times.rid,
+            hidden_key=times.hidden_key,
+            updated_ts=times.updated_ts,
+            created_ts=times.created_ts,
+            company_id=bytearray(company_codes.translate(company_ids)),
+            record_status=categorical(rng, size, status_weights),
+            alive=bytearray(b"\x01" * size),
+            extra={
+                name: categorical(rng, size, self.factory.category_weights[name])
+                for name in self.factory.categories
+            },
+        )
+        self._alive_count = size
+        self._overrides: dict[int, dict[str, Any]] = {}
+        self._views: OrderedDict[tuple[Any, ...], _View] = OrderedDict()
+        self._mutations = 0
+        self._pk_index: dict[Any, int] | None = None
+
+    # ------------------------------------------------------------------ reading rows
+
+    def __len__(self) -> int:
+        return self._alive_count
+
+    def context(self, slot: int) -> RowContext:
+        cols = self.cols
+        updated, created = cols.updated_ts[slot], cols.created_ts[slot]
+        return RowContext(
+            seed=self.seed,
+            rid=cols.rid[slot],
+            company_id=cols.company_id[slot] or None,
+            record_status=self.statuses[cols.record_status[slot]],
+            categories={
+                name: values[cols.extra[name][slot]]
+                for name, values in self.factory.categories.items()
+            },
+            updated_ts=None if updated == NO_TS else updated,
+            created_ts=None if created == NO_TS else created,
+            world=self.world,
+            style=self.behaviour.timestamp_style,
+        )
+
+    def visible(self, slot: int) -> dict[str, Any]:
+        """The served item (shared: callers must not modify it)."""
+        item = self._overrides.get(slot)
+        return item if item is not None else self.factory.build(self.context(slot))
+
+    def field(self, slot: int, path: str) -> Any:
+        """A visible field by dotted path, without building the whole item when possible."""
+        first, _, rest = path.partition(".")
+        item = self._overrides.get(slot)
+        if item is not None:
+            value = item.get(first)
+        else:
+            try:
+                value = self.factory.field(self.context(slot), first)
+            except LookupError:
+                value = self.factory.build(self.context(slot)).get(first)
+        for part in rest.split(".") if rest else ():
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+    def category_codes(self, column: str, values: Any) -> list[int]:
+        known = self.factory.categories[column]
+        return [code for code, value in enumerate(known) if value in values]
+
+    def _public(self, slot: int) -> dict[str, Any]:
+        item = self._overrides.get(slot)
+        return copy.deepcopy(item) if item is not None else self.visible(slot)
+
+    def _pk(self, slot: int) -> Any:
+        if self.spec.rid_field is not None:
+            return self.cols.rid[slot]
+        item = self.visible(slot)
+        keys = tuple(item[k] for k in self.spec.primary_key)
+        return keys[0] if len(keys) == 1 else keys
+
+    def _alive_slots(self) -> list[int]:
+        alive = self.cols.alive
+        return [s for s in range(len(alive)) if alive[s]]
+
+    def _slot(self, pk: Any) -> int:
+        if self.spec.rid_field is not None:
+            rid = self.cols.rid
+            slot = bisect_left(rid, pk)
+            if slot < len(rid) and rid[slot] == pk and self.cols.alive[slot]:
+                return slot
+            raise KeyError(f"{self.name}: no row with primary key {pk!r}")
+        if self._pk_index is None:
+            self._pk_index = {self._pk(s): s for s in self._alive_slots()}
+        try:
+            return self._pk_index[pk]
+        except KeyError:
+            raise KeyError(f"{self.name}: no row with primary key {pk!r}") from None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every current row (all record statuses), as served, in primary-key order."""
+        with self._lock:
+            return [self._public(s) for s in self._alive_slots()]
+
+    def row(self, pk: Any) -> dict[str, Any]:
+        with self._lock:
+            return self._public(self._slot(pk))
+
+    def ids(self) -> list[Any]:
+        """All current primary keys, ascending."""
+        with self._lock:
+            return [self._pk(s) for s in self._alive_slots()]
+
+    def hidden_key(self, pk: Any) -> datetime:
+        """The row's hidden sort key (the server's updated_at), for assertions in tests."""
+        from .timestamps import from_us
+
+        with self._lock:
+            return from_us(self.cols.hidden_key[self._slot(pk)])
+
+    def record_status(self, pk: Any) -> str:
+        with self._lock:
+            return self.statuses[self.cols.record_status[self._slot(pk)]]
+
+    def company_id(self, pk: Any) -> int | None:
+        with self._lock:
+            return self.cols.company_id[self._slot(pk)] or None
+
+    # ------------------------------------------------------------------ views and pages
+
+    def _resolve(self, terms: tuple[Term, ...]) -> tuple[tuple[SortField, bool], ...]:
+        resolved = [(self.spec.orderings[t.name], t.descending) for t in terms]
+        if all(field is not PRIMARY_KEY for field, _ in resolved):
+            resolved.append((PRIMARY_KEY, resolved[0][1] if resolved else False))
+        return tuple(resolved)
+
+    def _predicate(self, filters: tuple[tuple[str, Hashable], ...]) -> Callable[[int], bool]:
+        predicates: list[Callable[[int], bool]] = []
+        for param, parsed in filters:
+            if param == "record_status":
+                col = self.cols.record_status
+                codes = frozenset(i for i, s in enumerate(self.statuses) if s in parsed)
+                # Hidden-column tests first: they are cheap and usually selective.
+                predicates.insert(0, lambda s, col=col, codes=codes: col[s] in codes)
+            else:
+                predicates.append(self.spec.filters[param].predicate(self, parsed))
+        if len(predicates) == 1:
+            return predicates[0]
+        return lambda s: all(p(s) for p in predicates)
+
+    def _sorted(self, slots: list[int], terms: tuple[tuple[SortField, bool], ...]) -> array:
+        # `slots` ascend, and so do row ids: a trailing primary-key pass is free.
+        order = list(slots)
+        passes = [p for field, descending in terms for p in field.passes(self, descending)]
+        if terms and terms[-1][0] is PRIMARY_KEY:
+            passes.pop()
+            if terms[-1][1]:
+                order.reverse()
+        for key, reverse in reversed(passes):
+            order.sort(key=key, reverse=reverse)
+        return array("q", order)
+
+    def _view(self, terms: tuple[Term, ...], filters: tuple[tuple[str, Hashable], ...]) -> _View:
+        cache_key = (terms, filters)
+        view = self._views.get(cache_key)
+        if view is not None:
+            self._views.move_to_end(cache_key)
+            return view
+        resolved = self._resolve(terms)
+        predicate = self._predicate(filters) if filters else None
+        master = self._views.get((terms, ()))
+        if predicate is None:
+            slots = self._sorted(self._alive_slots(), resolved)
+        elif master is not None:
+            slots = array("q", [s for s in master.slots if predicate(s)])
+        else:
+            slots = self._sorted([s for s in self._alive_slots() if predicate(s)], resolved)
+
+        def key(slot: int) -> tuple[Any, ...]:
+            return tuple(field.key(self, slot, descending) for field, descending in resolved)
+
+        view = _View(terms=resolved, predicate=predicate, slots=slots, key=key)
+        self._views[cache_key] = view
+        while len(self._views) > MAX_VIEWS:
+            self._views.popitem(last=False)
+        return view
+
+    def warm(self, query: ListQuery) -> None:
+        """Build the view a query needs ahead of the first request."""
+        with self._lock:
+            self._view(query.terms, query.filters)
+
+    def page(self, query: ListQuery) -> tuple[list[dict[str, Any]], int]:
+        """(items, true count) for a validated query. Items are shared, do not modify."""
+        with self._lock:
+            view = self._view(query.terms, query.filters)
+            window = view.slots[query.offset : query.offset + query.limit]
+            return [self.visible(s) for s in window], len(view.slots)
+
+    # ------------------------------------------------------------------ mutations
+
+    def _mutate(self, slot: int, change: Callable[[], None]) -> None:
+        """Apply `change` to one row, keeping every cached view ordered and filtered."""
+        views = list(self._views.values())
+        for view in views:
+            index = bisect_left(view.slots, view.key(slot), key=view.key)
+            if index < len(view.slots) and view.slots[index] == slot:
+                del view.slots[index]
+        change()
+        if self.cols.alive[slot]:
+            for view in views:
+                if view.predicate is None or view.predicate(slot):
+                    insort(view.slots, slot, key=view.key)
+
+    def _next_draw(self, slot: int, purpose: int) -> Draw:
+        self._mutations += 1
+        return Draw(self.seed, self._salt, purpose, self.cols.rid[slot], self._mutations)
+
+    def _bump_actor(self, item: dict[str, Any], stamp: int, draw: Draw) -> dict[str, Any]:
+        """A copy of `item` whose updated actor/updated_at show a user edit at `stamp`."""
+        spec = self.spec
+        updated = dict(item)
+        style = self.behaviour.timestamp_style
+        if spec.updated_at_field is not None:
+            updated[spec.updated_at_field] = actor(self.world, draw, stamp, style)["timestamp"]
+        if spec.updated_actor is None:
+            return updated
+        value = actor(self.world, draw, stamp, style, kinds=("user",))
+        if spec.updated_actor in updated:
+            updated[spec.updated_actor] = value
+            return updated
+        # Keep the item's key order when the actor key was absent (right after created_by).
+        out: dict[str, Any] = {}
+        anchor = spec.created_actor if spec.created_actor in updated else None
+        if anchor is None:
+            out[spec.updated_actor] = value
+        for key, val in updated.items():
+            out[key] = val
+            if key == anchor:
+                out[spec.updated_actor] = value
+        return out
+
+    def insert(self, n: int = 1, at: datetime | None = None) -> list[Any]:
+        """Insert n new rows (fresh ids, hidden key = now or `at`); returns their keys."""
+        ids: list[Any] = []
+        with self._lock:
+            for _ in range(n):
+                stamp = self._clock.stamp(at)
+                cols = self.cols
+                rid = cols.rid[-1] + 1 if len(cols) else self.spec.timeline.first_id
+                draw = Draw(self.seed, self._salt, _INSERT, rid)
+                extra = {
+                    name: self.factory.categories[name].index(
+                        draw.weighted(values, self.factory.category_weights[name])
+                    )
+                    for name, values in self.factory.categories.items()
+                }
+                slot = cols.append(
+                    rid=rid,
+                    hidden_key=stamp,
+                    updated_ts=stamp,
+                    created_ts=stamp,
+                    company_id=draw.pick(self.world.company_ids),
+                    record_status=self.statuses.index(self.spec.new_row_status),
+                    extra=extra,
+                )
+                self._alive_count += 1
+                self._pk_index = None
+                for view in self._views.values():
+                    if view.predicate is None or view.predicate(slot):
+                        insort(view.slots, slot, key=view.key)
+                ids.append(self._pk(slot))
+        return ids
+
+    def edit(self, pk: Any, at: datetime | None = None) -> None:
+        """A user edit: some visible fields change, the updated actor and hidden key = now."""
+        with self._lock:
+            slot = self._slot(pk)
+            stamp = self._clock.stamp(at)
+            draw = self._next_draw(slot, _EDIT)
+            item = copy.deepcopy(self.visible(slot))
+            self.factory.edit(item, draw)
+            item = self._bump_actor(item, stamp, draw)
+
+            def change() -> None:
+                self.cols.hidden_key[slot] = stamp
+                self.cols.updated_ts[slot] = stamp
+                self._overrides[slot] = item
+
+            self._mutate(slot, change)
+
+    def touch(self, pk: Any, at: datetime | None = None) -> None:
+        """A system edit: the hidden key moves to now, nothing visible changes."""
+        with self._lock:
+            slot = self._slot(pk)
+            stamp = self._clock.stamp(at)
+
+            def change() -> None:
+                self.cols.hidden_key[slot] = stamp
+
+            self._mutate(slot, change)
+
+    def set_record_status(
+        self, pk: Any, status: str, at: datetime | None = None, *, bump: bool = True
+    ) -> None:
+        """Change a row's record status. With `bump` (default) it is a user's action: the
+        updated actor and the hidden key move to now, as any saved change would."""
+        if self.spec.record_statuses is None:
+            raise ValueError(f"{self.name} has no record_status")
+        if status not in self.statuses:
+            raise ValueError(f"{self.name}: record status must be one of {self.statuses}")
+        with self._lock:
+            slot = self._slot(pk)
+            code = self.statuses.index(status)
+            item = dict(self.visible(slot))
+            if self.spec.status_field is not None:
+                item[self.spec.status_field] = status
+            stamp = self._clock.stamp(at) if bump else None
+            if stamp is not None:
+                item = self._bump_actor(item, stamp, self._next_draw(slot, _EDIT))
+
+            def change() -> None:
+                self.cols.record_status[slot] = code
+                if stamp is not None:
+                    self.cols.hidden_key[slot] = stamp
+                    self.cols.updated_ts[slot] = stamp
+                if stamp is not None or self.spec.status_field is not None:
+                    self._overrides[slot] = item
+
+            self._mutate(slot, change)
+
+    def archive(self, pk: Any, at: datetime | None = None, *, bump: bool = True) -> None:
+        """record_status → archived (see `set_record_status`)."""
+        self.set_record_status(pk, "archived", at, bump=bump)
+
+    def delete(self, pk: Any) -> None:
+        """Hard delete: the row is gone from every list, no tombstone."""
+        with self._lock:
+            slot = self._slot(pk)
+
+            def change() -> None:
+                self.cols.alive[slot] = 0
+                self._overrides.pop(slot, None)
+
+            self._mutate(slot, change)
+            self._alive_count -= 1
+            self._pk_index = None
