@@ -40,7 +40,8 @@ class _Bucket:
     def wait_for_one(self) -> float:
         """Seconds until one whole token is available (0 if it is now)."""
         missing = 1.0 - self.tokens
-        return 0.0 if missing <= 0 else missing / self.spec.per_second
+        # A hair's breadth short of a token is a token: float rounding must not spin.
+        return 0.0 if missing <= 1e-9 else missing / self.spec.per_second
 
 
 class RateLimiter:

@@ -1,0 +1,194 @@
+"""Unit tests of the small pure parts: timestamps, record shaping, Retry-After, buckets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import logging
+
+import pytest
+
+from tap_dualentry.errors import RecordTypeError
+from tap_dualentry.ratelimit import BucketSpec, RateLimiter
+from tap_dualentry.records import RecordShaper, SchemaDrift
+from tap_dualentry.replication import derive_timestamps, oldest_in_server_order
+from tap_dualentry.retry import RetryPolicy, retry_after_seconds
+from tap_dualentry.strategy import is_newest_first
+from tap_dualentry.timestamps import canonical
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2025-03-04T05:06:07Z", "2025-03-04T05:06:07.000000Z"),
+        ("2025-03-04T05:06:07.5Z", "2025-03-04T05:06:07.500000Z"),
+        ("2025-03-04T00:06:07.123456-05:00", "2025-03-04T05:06:07.123456Z"),
+        ("2025-03-04T10:36:07+05:30", "2025-03-04T05:06:07.000000Z"),
+        ("2025-03-04T05:06:07", "2025-03-04T05:06:07.000000Z"),
+        ("2025-03-04", None),
+        ("not a time", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_canonical_timestamps(raw, expected):
+    assert canonical(raw) == expected
+
+
+def test_canonical_form_sorts_as_time():
+    values = ["2025-03-04T05:06:07Z", "2025-03-04T05:06:07.5Z", "2025-03-04T05:06:07.05+00:00"]
+    as_text = sorted(canonical(v) for v in values)
+    as_time = sorted(values, key=lambda v: dt.datetime.fromisoformat(v))
+    assert as_text == [canonical(v) for v in as_time]
+
+
+def test_derived_timestamps_fall_back_and_tolerate_missing_actors():
+    row = {"updated_by": None, "created_by": {"timestamp": "2025-01-01T00:00:00+01:00"}}
+    derive_timestamps(row, actors=True)
+    assert row["updated_at"] == row["created_at"] == "2024-12-31T23:00:00.000000Z"
+    bare: dict = {}
+    derive_timestamps(bare, actors=True)
+    assert bare["updated_at"] is None and bare["created_at"] is None
+    top = {"updated_at": "2025-01-02T00:00:00Z", "updated_by": {"timestamp": "2020-01-01T00:00:00Z"}}
+    derive_timestamps(top, actors=True)
+    assert top["updated_at"] == "2025-01-02T00:00:00.000000Z"
+
+
+def test_oldest_in_server_order_skips_untimestamped_tail():
+    rows = [{"updated_at": "b"}, {"updated_at": "a"}, {"updated_at": None}]
+    assert oldest_in_server_order(rows) == "a"
+    assert oldest_in_server_order([{"updated_at": None}]) is None
+
+
+def test_newest_first_detection():
+    newest_first = [{"updated_at": f"2025-01-{d:02d}"} for d in range(28, 0, -1)]
+    assert is_newest_first(newest_first)
+    with_system_edits = list(newest_first)
+    with_system_edits[3] = {"updated_at": "2020-01-01"}
+    assert is_newest_first(with_system_edits)
+    assert not is_newest_first(list(reversed(newest_first)))
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "amount": {"type": ["number", "null"]},
+        "rate": {"type": "number"},
+        "flag": {"type": "boolean"},
+        "name": {"type": "string"},
+        "address": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {"city": {"type": "string"}},
+        },
+        "lines": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"qty": {"type": "number"}}},
+        },
+        "anything": {},
+    },
+}
+
+
+def shaper(caplog=None):
+    return RecordShaper("things", SCHEMA, SchemaDrift("things", logging.getLogger("test")))
+
+
+def test_decimal_strings_become_exact_numbers():
+    shaped = shaper()(
+        {"id": 1, "amount": "100.10", "rate": "0.1234567890123456", "lines": [{"qty": "2.500000"}]}
+    )
+    assert shaped["amount"] == decimal.Decimal("100.10")
+    assert str(shaped["amount"]) == "100.10"
+    assert str(shaped["rate"]) == "0.1234567890123456"
+    assert str(shaped["lines"][0]["qty"]) == "2.500000"
+
+
+def test_lossless_conversions_only():
+    shape = shaper()
+    assert shape({"flag": "false"})["flag"] is False
+    assert shape({"flag": "True"})["flag"] is True
+    assert shape({"id": "42"})["id"] == 42
+    assert shape({"name": 7})["name"] == "7"
+    for bad in ({"flag": "maybe"}, {"amount": "12abc"}, {"id": "4.5"}, {"amount": True}):
+        with pytest.raises(RecordTypeError) as error:
+            shape(bad)
+        value = next(iter(bad.values()))
+        assert str(value) not in str(error.value).split("sent")[1]
+        assert next(iter(bad)) in str(error.value)
+
+
+def test_unknown_fields_are_dropped_and_reported_once(caplog):
+    shape = shaper()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            shaped = shape({"id": 1, "surprise": 1, "address": {"city": "Oslo", "zone": "x"}})
+    assert "surprise" not in shaped and shaped["address"] == {"city": "Oslo"}
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("'surprise'" in m for m in messages) == 1
+    assert sum("'address.zone'" in m for m in messages) == 1
+
+
+def test_nulls_and_missing_fields_are_tolerated(caplog):
+    shape = shaper()
+    assert shape({"address": None}) == {"address": None}
+    assert shape({}) == {}
+    with caplog.at_level(logging.WARNING):
+        assert shape({"rate": None}) == {"rate": None}
+    assert any("'rate'" in r.getMessage() for r in caplog.records)
+    assert shape({"anything": {"x": [1]}}) == {"anything": {"x": [1]}}
+
+
+def test_retry_after_in_seconds_and_http_date():
+    now = dt.datetime(2025, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
+    assert retry_after_seconds({"Retry-After": "7"}, now) == 7
+    assert retry_after_seconds({"Retry-After": "Wed, 01 Jan 2025 12:00:30 GMT"}, now) == 30
+    assert retry_after_seconds({"Retry-After": "Wed, 01 Jan 2025 11:00:30 GMT"}, now) == 0
+    assert retry_after_seconds({}, now) is None
+    assert retry_after_seconds({"Retry-After": "soon"}, now) is None
+
+
+def test_backoff_waits_are_capped():
+    policy = RetryPolicy(fault_base_seconds=1, fault_cap_seconds=8)
+    waits = policy.fault_waits()
+    assert all(0 <= next(waits) <= 8 for _ in range(20))
+    throttle = policy.rate_limit_waits()
+    first = [next(throttle) for _ in range(10)]
+    assert all(1 <= w <= 60 for w in first)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_token_buckets_pace_to_both_limits():
+    clock = FakeClock()
+    limiter = RateLimiter(BucketSpec(50, 5), BucketSpec(10, 1), clock=clock, sleep=clock.sleep)
+    for _ in range(30):
+        limiter.acquire("/a/")
+    # 10 from the route's burst, then one per second.
+    assert clock.now == pytest.approx(20.0)
+    clock.now = 1000.0
+    limiter = RateLimiter(BucketSpec(50, 5), BucketSpec(10, 1), clock=clock, sleep=clock.sleep)
+    start = clock.now
+    for n in range(100):
+        limiter.acquire(f"/r{n % 10}/")
+    # Ten routes: the aggregate bucket decides: 50 at once, then 5 per second.
+    assert clock.now - start == pytest.approx(10.0)
+
+
+def test_a_429_empties_the_buckets_and_holds():
+    clock = FakeClock()
+    limiter = RateLimiter(BucketSpec(50, 5), BucketSpec(10, 1), clock=clock, sleep=clock.sleep)
+    limiter.acquire("/a/")
+    limiter.throttled("/a/", retry_after=3.0)
+    limiter.acquire("/a/")
+    assert clock.now == pytest.approx(3.0)
