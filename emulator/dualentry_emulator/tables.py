@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress
 from random import Random
 from typing import Any
 
@@ -33,7 +34,7 @@ from .ordering import PRIMARY_KEY, SortField, Term
 from .query import ListQuery
 from .spec import EndpointSpec, RowContext
 from .timeline import generate
-from .timestamps import NO_TS
+from .timestamps import NO_TS, from_us, render, to_us
 from .world import World
 
 MAX_VIEWS = 8
@@ -101,6 +102,7 @@ class Table:
         self._views: OrderedDict[tuple[Any, ...], _View] = OrderedDict()
         self._mutations = 0
         self._pk_index: dict[Any, int] | None = None
+        self._reference_keys: list[str] | None = None
 
     # ------------------------------------------------------------------ reading rows
 
@@ -150,8 +152,8 @@ class Table:
         return [code for code, value in enumerate(known) if value in values]
 
     def _public(self, slot: int) -> dict[str, Any]:
-        item = self._overrides.get(slot)
-        return copy.deepcopy(item) if item is not None else self.visible(slot)
+        # A private copy: factories may share nested constants between rows.
+        return copy.deepcopy(self.visible(slot))
 
     def _pk(self, slot: int) -> Any:
         if self.spec.rid_field is not None:
@@ -161,8 +163,7 @@ class Table:
         return keys[0] if len(keys) == 1 else keys
 
     def _alive_slots(self) -> list[int]:
-        alive = self.cols.alive
-        return [s for s in range(len(alive)) if alive[s]]
+        return list(compress(range(len(self.cols.alive)), self.cols.alive))
 
     def _slot(self, pk: Any) -> int:
         if self.spec.rid_field is not None:
@@ -190,12 +191,12 @@ class Table:
     def ids(self) -> list[Any]:
         """All current primary keys, ascending."""
         with self._lock:
+            if self.spec.rid_field is not None:
+                return list(compress(self.cols.rid, self.cols.alive))
             return [self._pk(s) for s in self._alive_slots()]
 
     def hidden_key(self, pk: Any) -> datetime:
         """The row's hidden sort key (the server's updated_at), for assertions in tests."""
-        from .timestamps import from_us
-
         with self._lock:
             return from_us(self.cols.hidden_key[self._slot(pk)])
 
@@ -297,29 +298,33 @@ class Table:
         self._mutations += 1
         return Draw(self.seed, self._salt, purpose, self.cols.rid[slot], self._mutations)
 
+    def _key_order(self) -> list[str]:
+        """Item keys in schema order, from a row that has every optional actor."""
+        if self._reference_keys is None:
+            stamp = self.spec.timeline.start
+            context = self.context(0) if len(self.cols) else None
+            if context is None:
+                return []
+            context.updated_ts = context.created_ts = to_us(stamp)
+            self._reference_keys = list(self.factory.build(context))
+        return self._reference_keys
+
     def _bump_actor(self, item: dict[str, Any], stamp: int, draw: Draw) -> dict[str, Any]:
         """A copy of `item` whose updated actor/updated_at show a user edit at `stamp`."""
         spec = self.spec
         updated = dict(item)
         style = self.behaviour.timestamp_style
         if spec.updated_at_field is not None:
-            updated[spec.updated_at_field] = actor(self.world, draw, stamp, style)["timestamp"]
+            updated[spec.updated_at_field] = render(stamp, style, draw.bits())
         if spec.updated_actor is None:
             return updated
-        value = actor(self.world, draw, stamp, style, kinds=("user",))
-        if spec.updated_actor in updated:
-            updated[spec.updated_actor] = value
+        was_absent = spec.updated_actor not in updated
+        updated[spec.updated_actor] = actor(self.world, draw, stamp, style, kinds=("user",))
+        if not was_absent:
             return updated
-        # Keep the item's key order when the actor key was absent (right after created_by).
-        out: dict[str, Any] = {}
-        anchor = spec.created_actor if spec.created_actor in updated else None
-        if anchor is None:
-            out[spec.updated_actor] = value
-        for key, val in updated.items():
-            out[key] = val
-            if key == anchor:
-                out[spec.updated_actor] = value
-        return out
+        # The key was missing on this row: put it back where the schema has it.
+        order = {key: i for i, key in enumerate(self._key_order())}
+        return dict(sorted(updated.items(), key=lambda kv: order.get(kv[0], len(order))))
 
     def insert(self, n: int = 1, at: datetime | None = None) -> list[Any]:
         """Insert n new rows (fresh ids, hidden key = now or `at`); returns their keys."""

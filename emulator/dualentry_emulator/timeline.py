@@ -60,8 +60,9 @@ def _uniform(rng: Random, n: int) -> array:
     return array("I", rng.randbytes(4 * n))
 
 
-def _round_some(rng: Random, values: array, timeline: Timeline) -> None:
-    """Round a fraction of the values down to whole seconds and another to whole ms.
+def _round_some(rng: Random, values: array, timeline: Timeline, floor: array | None = None) -> None:
+    """Round a fraction of the values down to whole seconds and another to whole ms
+    (never below `floor`).
 
     Real timestamps come with every precision; a renderer that drops zero fractions must
     still be exact. Only the chosen rows are visited (compress() picks them at C speed).
@@ -78,7 +79,8 @@ def _round_some(rng: Random, values: array, timeline: Timeline) -> None:
     )
     for code, unit in ((1, SECOND), (2, MILLISECOND)):
         for i in compress(range(n), codes.translate(_IS[code])):
-            values[i] -= values[i] % unit
+            value = values[i] - values[i] % unit
+            values[i] = value if floor is None or value >= floor[i] else floor[i]
 
 
 def generate(rng: Random, n: int, behaviour: Behaviour, timeline: Timeline) -> TimeColumns:
@@ -104,8 +106,7 @@ def generate(rng: Random, n: int, behaviour: Behaviour, timeline: Timeline) -> T
             for c, u, k in zip(created, _uniform(rng, n), changed, strict=True)
         ],
     )
-    _round_some(rng, hidden, timeline)
-    hidden = array("q", map(max, hidden, created))
+    _round_some(rng, hidden, timeline, floor=created)
 
     locked = bytearray(n)
     # The oldest rows came in one import and were never edited: one shared instant.

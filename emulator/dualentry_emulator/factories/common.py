@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from ..draw import Draw
 from ..timestamps import render
 from ..world import World
+
+if TYPE_CHECKING:
+    from ..spec import RowContext
 
 ACTOR_KINDS = ("user", "user", "user", "user", "api_key", "system")
 
@@ -97,6 +102,23 @@ def rejected_by(world: World, draw: Draw) -> dict[str, Any]:
             ("Duplicate of an existing record", "Missing tax registration", None)
         ),
     }
+
+
+class BaseFactory:
+    """Defaults for a row factory: no categorical columns, no fast field path, and a
+    generic edit. Subclasses implement `build` (and usually `edit`)."""
+
+    categories: Mapping[str, Sequence[Any]] = MappingProxyType({})
+    category_weights: Mapping[str, Sequence[float]] = MappingProxyType({})
+
+    def build(self, row: RowContext) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def field(self, row: RowContext, name: str) -> Any:
+        raise LookupError(name)  # the table then builds the whole item
+
+    def edit(self, item: dict[str, Any], draw: Draw) -> None:
+        default_edit(item, draw)
 
 
 def default_edit(item: dict[str, Any], draw: Draw) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from ..draw import Draw, salt
 from ..spec import RowContext
 from ..timestamps import from_us
-from .common import approvers, put_actor, rejected_by, slug
+from .common import BaseFactory, approvers, put_actor, rejected_by, slug
 
 _IDENTITY, _ADDRESS, _EXTRA = (
     salt("customers.identity"),
@@ -272,7 +272,7 @@ def _next_approvers(ctx: RowContext, status: str | None, draw: Draw) -> list[Any
     return [] if draw.chance(0.4) else None
 
 
-class CustomerFactory:
+class CustomerFactory(BaseFactory):
     categories: Mapping[str, Sequence[Any]] = MappingProxyType(
         {"customer_type": CUSTOMER_TYPES, "approval_status": APPROVAL_STATUSES}
     )
