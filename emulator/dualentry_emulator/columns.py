@@ -15,10 +15,10 @@ from random import Random
 
 @dataclass
 class Columns:
-    rid: array  # 'q': internal row id, strictly increasing with the slot (= the integer pk)
-    hidden_key: array  # 'q': the server's own updated_at in µs; the sort key of "updated_at"
-    updated_ts: array  # 'q': µs shown in the updated actor / updated_at field, or NO_TS
-    created_ts: array  # 'q': µs shown in the created actor / created_at field, or NO_TS
+    rid: array[int]  # 'q': internal row id, strictly increasing with the slot (= the integer pk)
+    hidden_key: array[int]  # 'q': the server's own updated_at in µs; the sort key of "updated_at"
+    updated_ts: array[int]  # 'q': µs shown in the updated actor / updated_at field, or NO_TS
+    created_ts: array[int]  # 'q': µs shown in the created actor / created_at field, or NO_TS
     company_id: bytearray  # 0 = no company
     record_status: bytearray  # index into the endpoint's record statuses
     alive: bytearray  # 0 once hard-deleted (slots are never reused)

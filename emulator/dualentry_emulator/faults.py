@@ -101,4 +101,5 @@ class FaultPlan:
         unknown = set(rates) - set(FAULT_KINDS)
         if unknown:
             raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
-        return cls(**dict(rates), **options)
+        arguments: dict[str, Any] = {**options, **rates}
+        return cls(**arguments)

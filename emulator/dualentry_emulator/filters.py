@@ -193,7 +193,7 @@ class DateCompare:
             ) from None
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
-        wanted = parsed.isoformat()
+        wanted: str = parsed.isoformat()
         gte = self.op == "gte"
 
         def match(slot: int) -> bool:

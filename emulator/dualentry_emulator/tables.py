@@ -47,7 +47,7 @@ _INSERT = salt("insert")
 class _View:
     terms: tuple[tuple[SortField, bool], ...]
     predicate: Callable[[int], bool] | None
-    slots: array
+    slots: array[int]
     key: Callable[[int], Any]
 
 
@@ -220,17 +220,24 @@ class Table:
         predicates: list[Callable[[int], bool]] = []
         for param, parsed in filters:
             if param == "record_status":
-                col = self.cols.record_status
-                codes = frozenset(i for i, s in enumerate(self.statuses) if s in parsed)
+                assert isinstance(parsed, frozenset)
+                status = self.cols.record_status
+                codes = frozenset(i for i, name in enumerate(self.statuses) if name in parsed)
+
+                def status_in(
+                    slot: int, status: bytearray = status, codes: frozenset[int] = codes
+                ) -> bool:
+                    return status[slot] in codes
+
                 # Hidden-column tests first: they are cheap and usually selective.
-                predicates.insert(0, lambda s, col=col, codes=codes: col[s] in codes)
+                predicates.insert(0, status_in)
             else:
                 predicates.append(self.spec.filters[param].predicate(self, parsed))
         if len(predicates) == 1:
             return predicates[0]
         return lambda s: all(p(s) for p in predicates)
 
-    def _sorted(self, slots: list[int], terms: tuple[tuple[SortField, bool], ...]) -> array:
+    def _sorted(self, slots: list[int], terms: tuple[tuple[SortField, bool], ...]) -> array[int]:
         # `slots` ascend, and so do row ids: a trailing primary-key pass is free.
         order = list(slots)
         passes = [p for field, descending in terms for p in field.passes(self, descending)]

@@ -11,6 +11,7 @@ The shape of the data is chosen to exercise a tap's incremental logic:
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,10 +45,10 @@ class Timeline:
 
 @dataclass
 class TimeColumns:
-    rid: array
-    hidden_key: array
-    updated_ts: array
-    created_ts: array
+    rid: array[int]
+    hidden_key: array[int]
+    updated_ts: array[int]
+    created_ts: array[int]
 
 
 def _quota(fraction: float, n: int) -> int:
@@ -55,12 +56,14 @@ def _quota(fraction: float, n: int) -> int:
     return 1 if k == 0 and fraction > 0 and n >= 10 else k
 
 
-def _uniform(rng: Random, n: int) -> array:
+def _uniform(rng: Random, n: int) -> array[int]:
     """n uniform 32-bit integers ('I' is 4 bytes on every platform CPython supports)."""
     return array("I", rng.randbytes(4 * n))
 
 
-def _round_some(rng: Random, values: array, timeline: Timeline, floor: array | None = None) -> None:
+def _round_some(
+    rng: Random, values: array[int], timeline: Timeline, floor: array[int] | None = None
+) -> None:
     """Round a fraction of the values down to whole seconds and another to whole ms
     (never below `floor`).
 
@@ -142,4 +145,31 @@ def generate(rng: Random, n: int, behaviour: Behaviour, timeline: Timeline) -> T
         # The updated actor carries no time; the created time (== last change) is visible.
         updated[i] = NO_TS
         created[i] = hidden[i]
+    _tie_at_page_boundaries(hidden, updated, created, rid)
     return TimeColumns(rid=rid, hidden_key=hidden, updated_ts=updated, created_ts=created)
+
+
+PAGE_BOUNDARIES = (3, 7, 10, 100)
+
+
+def _tie_at_page_boundaries(
+    hidden: array[int], updated: array[int], created: array[int], rid: array[int]
+) -> None:
+    """Make the last row of the first page and the first row of the second share one
+    instant, for common page sizes, in the default newest-first order.
+
+    Random tie groups land on some boundary somewhere; these guarantee the case that matters
+    most to an incremental client: a tie across the very first page break.
+    """
+    n = len(hidden)
+    top = heapq.nlargest(max(PAGE_BOUNDARIES) + 20, range(n), key=hidden.__getitem__)
+    top.sort(key=lambda i: (hidden[i], rid[i]), reverse=True)
+    for boundary in PAGE_BOUNDARIES:
+        if boundary >= len(top):
+            break
+        last, first = top[boundary - 1], top[boundary]
+        value = hidden[last]
+        for i in (last, first):
+            hidden[i] = updated[i] = value
+            if created[i] == NO_TS or created[i] > value:
+                created[i] = value

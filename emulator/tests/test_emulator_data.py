@@ -196,3 +196,14 @@ def test_a_million_rows_are_generated_lazily(client):
         table.edit(target)
         first = client.page(emu, [*client.all_statuses, ("limit", 1)])["items"][0]
         assert first["id"] == target
+
+
+@pytest.mark.parametrize("page_size", [3, 7, 10, 100])
+def test_a_tie_straddles_the_first_page_break(shared_emulator, client, page_size):
+    params = [*client.all_statuses, ("limit", page_size)]
+    last = client.page(shared_emulator, params)["items"][-1]
+    first = client.page(shared_emulator, [*params, ("offset", page_size)])["items"][0]
+    assert _visible_time(last) == _visible_time(first) is not None
+    table = shared_emulator.table("customers")
+    assert table.hidden_key(last["id"]) == table.hidden_key(first["id"])
+    assert last["id"] > first["id"]  # tie broken by id, descending like the first term
