@@ -1,0 +1,1 @@
+"""Emulator tests (a package, so their conftest never shadows another `conftest` module)."""
