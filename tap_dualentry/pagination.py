@@ -171,8 +171,9 @@ class ListReader:
         previous_count: int | None = None
         step_back = 0
         while not self._stopped:
-            anchored = bool(self._window)
-            request_offset = max(0, position - 1 - step_back) if anchored else 0
+            # A server that caps pages at one row leaves no room for an overlap row.
+            anchored = bool(self._window) and self._cap >= 2
+            request_offset = max(0, position - 1 - step_back) if anchored else position
             page = self._fetch(request_offset, self._limit)
             self._stats.requests += 1
             rows = page.rows

@@ -49,7 +49,10 @@ def test_derived_timestamps_fall_back_and_tolerate_missing_actors():
     bare: dict = {}
     derive_timestamps(bare, actors=True)
     assert bare["updated_at"] is None and bare["created_at"] is None
-    top = {"updated_at": "2025-01-02T00:00:00Z", "updated_by": {"timestamp": "2020-01-01T00:00:00Z"}}
+    top = {
+        "updated_at": "2025-01-02T00:00:00Z",
+        "updated_by": {"timestamp": "2020-01-01T00:00:00Z"},
+    }
     derive_timestamps(top, actors=True)
     assert top["updated_at"] == "2025-01-02T00:00:00.000000Z"
 
