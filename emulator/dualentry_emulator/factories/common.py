@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 ACTOR_KINDS = ("user", "user", "user", "user", "api_key", "system")
 
 
+@functools.lru_cache(maxsize=4096)  # names come from short lists: slugs repeat
 def slug(text: str) -> str:
     """ASCII letters and digits of a (possibly accented) name, lowercased."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

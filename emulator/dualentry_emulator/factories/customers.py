@@ -154,18 +154,18 @@ def _company(draw: Draw) -> tuple[str, str]:
     return (f"{stem} {suffix}" if suffix else stem), stem
 
 
+_PHONES = (
+    "+1 415-555-{0:04d}",
+    "(212) 555-{0:04d}",
+    "+44 20 7946 {0:04d}",
+    "+81 3-1234-{0:04d}",
+    "+49 89 {1:03d} {0:04d}",
+    "555.{1:03d}.{0:04d}",
+)
+
+
 def _phone(draw: Draw) -> str:
-    digits = f"{draw.below(10_000):04d}"
-    return draw.pick(
-        (
-            f"+1 415-555-{digits}",
-            f"(212) 555-{digits}",
-            f"+44 20 7946 {digits}",
-            f"+81 3-1234-{digits}",
-            f"+49 89 {draw.below(1000):03d} {digits}",
-            f"555.{draw.below(1000):03d}.{digits}",
-        )
-    )
+    return draw.pick(_PHONES).format(draw.below(10_000), draw.below(1000))
 
 
 def _identity(rid: int, seed: int, customer_type: str) -> dict[str, Any]:
