@@ -27,7 +27,8 @@ class Columns:
     def __len__(self) -> int:
         return len(self.rid)
 
-    def column(self, name: str) -> Sequence[int]:
+    def column(self, name: str) -> bytearray:
+        """A one-byte-per-row column: company_id, record_status or a categorical one."""
         if name == "company_id":
             return self.company_id
         if name == "record_status":

@@ -9,7 +9,7 @@ use attributes the item does not show (the customers list filters on `company_id
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
@@ -54,6 +54,17 @@ class Filter(Protocol):
     def predicate(self, table: Table, parsed: Any) -> Predicate: ...
 
 
+def code_mask(column: bytearray, codes: Iterable[int]) -> bytes:
+    """One byte per slot: 1 where the column's code is one of `codes` (C-speed translate)."""
+    wanted = set(codes)
+    return bytes(column).translate(bytes(int(b in wanted) for b in range(256)))
+
+
+def code_predicate(column: bytearray, codes: Iterable[int]) -> Predicate:
+    wanted = frozenset(codes)
+    return lambda slot: column[slot] in wanted
+
+
 def _value(table: Table, slot: int, getter: Getter) -> Any:
     if isinstance(getter, str):
         return table.field(slot, getter)
@@ -72,6 +83,14 @@ class IdIn:
         rid = table.cols.rid
         return lambda slot: rid[slot] in parsed
 
+    def mask(self, table: Table, parsed: Any) -> bytes:
+        out = bytearray(len(table.cols))
+        for pk in parsed:
+            slot = table.find_slot(pk)
+            if slot is not None:
+                out[slot] = 1
+        return bytes(out)
+
 
 @dataclass(frozen=True)
 class ColumnIn:
@@ -84,8 +103,10 @@ class ColumnIn:
         return frozenset(parse_int(param, v) for v in items) if items else None
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
-        col = table.cols.column(self.column)
-        return lambda slot: col[slot] in parsed
+        return code_predicate(table.cols.column(self.column), parsed)
+
+    def mask(self, table: Table, parsed: Any) -> bytes:
+        return code_mask(table.cols.column(self.column), parsed)
 
 
 @dataclass(frozen=True)
@@ -99,9 +120,12 @@ class CategoryIn:
         return frozenset(items) if items else None
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
-        codes = frozenset(table.category_codes(self.column, parsed))
-        col = table.cols.column(self.column)
-        return lambda slot: col[slot] in codes
+        return code_predicate(
+            table.cols.column(self.column), table.category_codes(self.column, parsed)
+        )
+
+    def mask(self, table: Table, parsed: Any) -> bytes:
+        return code_mask(table.cols.column(self.column), table.category_codes(self.column, parsed))
 
 
 @dataclass(frozen=True)
