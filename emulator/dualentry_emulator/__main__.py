@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         emulator = Emulator(key, host=args.host, port=args.port, **_options(args))
-    except ValueError as exc:
+    except ValueError as exc:  # bad sizes, rates, statuses, unknown endpoints
         parser.error(str(exc))
 
     stop = threading.Event()
