@@ -7,8 +7,8 @@ import math
 from collections import Counter
 
 import pytest
-from conftest import base_config, list_requests, run_tap
 from dualentry_emulator import Behaviour
+from harness import base_config, list_requests, run_tap
 
 from tap_dualentry.timestamps import canonical
 

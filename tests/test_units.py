@@ -38,7 +38,7 @@ def test_canonical_timestamps(raw, expected):
 def test_canonical_form_sorts_as_time():
     values = ["2025-03-04T05:06:07Z", "2025-03-04T05:06:07.5Z", "2025-03-04T05:06:07.05+00:00"]
     as_text = sorted(canonical(v) for v in values)
-    as_time = sorted(values, key=lambda v: dt.datetime.fromisoformat(v))
+    as_time = sorted(values, key=dt.datetime.fromisoformat)
     assert as_text == [canonical(v) for v in as_time]
 
 
