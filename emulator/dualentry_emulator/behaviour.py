@@ -14,6 +14,7 @@ RECORD_STATUSES = ("draft", "posted", "archived")
 UnknownOrdering = Literal["reject", "ignore"]
 UntimestampedSort = Literal["hidden_key", "first", "last"]
 TimestampStyle = Literal["utc", "offsets", "mixed"]
+UpdatedOrdering = Literal["accept", "reject", "ignore"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,15 @@ class Behaviour:
     "mixed": also `Z`, milliseconds and whole seconds (never losing precision)."""
     trailing_slash_required: bool = True
     """A path without its trailing slash is a 404 (as the real routing); False serves it."""
+    updated_ordering: UpdatedOrdering = "accept"
+    """`ordering=(-)updated_at` on the lists whose documented default is `id` (transactions,
+    recurring templates, fixed assets, accounts): sort by the hidden key, 400 keyed
+    `ordering`, or silently serve the default order. Lists documented as `-updated_at` by
+    default always accept it."""
+    updated_after_filter: bool = False
+    """The newer API version's `updated_after`/`updated_before` filters (inclusive, on the
+    hidden key) and top-level `created_at`/`updated_at` on invoices, bills and journal
+    entries. Off (the stored spec): the parameters are unknown and the fields absent."""
 
     def __post_init__(self) -> None:
         if self.page_cap < 1:
@@ -48,6 +58,8 @@ class Behaviour:
             )
         if self.untimestamped_sort not in ("hidden_key", "first", "last"):
             raise ValueError(f"bad untimestamped_sort {self.untimestamped_sort!r}")
+        if self.updated_ordering not in ("accept", "reject", "ignore"):
+            raise ValueError(f"bad updated_ordering {self.updated_ordering!r}")
         if self.timestamp_style not in ("utc", "offsets", "mixed"):
             raise ValueError(f"bad timestamp_style {self.timestamp_style!r}")
         for name in ("disagreeing_fraction", "untimestamped_fraction"):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from types import TracebackType
 
 from .behaviour import Behaviour
@@ -13,6 +14,7 @@ from .endpoints import CATALOGUE, HEALTH
 from .faults import FaultPlan
 from .query import parse_list_query
 from .ratelimit import RateLimiter, RateLimits
+from .refs import References
 from .requestlog import RequestLog, RequestRecord
 from .server import ApiServer, ApiService, BeforeList
 from .spec import EndpointSpec
@@ -63,33 +65,22 @@ class Emulator:
         self.rate_limits = rate_limits
         self.faults = faults
         self.clock = Clock()
-        self.world = make_world(seed)
+        self._sizes = {
+            name: (rows or {}).get(name, spec.default_rows) for name, spec in self.catalogue.items()
+        }
+        self.world = replace(make_world(seed), refs=References(self._referenced))
         self._host, self._port = host, port
         self._lock = threading.RLock()
         self._log = RequestLog()
         self._tables: dict[str, Table] = {}
-        for name, spec in self.catalogue.items():
-            size = (rows or {}).get(name, spec.default_rows)
-            table = Table(
-                spec,
-                seed=seed,
-                size=size,
-                behaviour=self.behaviour,
-                world=self.world,
-                clock=self.clock,
-                lock=self._lock,
-            )
-            # The first page of the default listing, and of the all-statuses listing a careful
-            # client asks for, should not pay for sorting the table.
-            table.warm(parse_list_query(spec, self.behaviour, {}))
-            if spec.record_statuses is not None:
-                everything = {"record_status": list(spec.record_statuses)}
-                table.warm(parse_list_query(spec, self.behaviour, everything))
-            self._tables[name] = table
+        # Tables sized explicitly are built now (a big one must not make its first request
+        # wait); the others on first use, so an emulator of 46 endpoints starts at once.
+        for name in rows or {}:
+            self.table(name)
         self._service = ApiService(
             api_key=api_key,
             catalogue=self.catalogue,
-            tables=self._tables,
+            tables=_LazyTables(self),
             behaviour=self.behaviour,
             limiter=RateLimiter(rate_limits) if rate_limits is not None else None,
             faults=faults,
@@ -166,11 +157,38 @@ class Emulator:
     # ------------------------------------------------------------------ data and log
 
     def table(self, name: str) -> Table:
-        return self._tables[name]
+        with self._lock:
+            table = self._tables.get(name)
+            if table is None:
+                table = self._build(name)
+            return table
+
+    def _build(self, name: str) -> Table:
+        spec = self.catalogue[name]  # KeyError for unknown endpoints, as before
+        table = Table(
+            spec,
+            seed=self.seed,
+            size=self._sizes[name],
+            behaviour=self.behaviour,
+            world=self.world,
+            clock=self.clock,
+            lock=self._lock,
+        )
+        self._tables[name] = table
+        # The first page of the default listing, and of the all-statuses listing a careful
+        # client asks for, should not pay for sorting the table.
+        table.warm(parse_list_query(spec, self.behaviour, {}))
+        if spec.record_statuses is not None and spec.record_status_param:
+            everything = {"record_status": list(spec.record_statuses)}
+            table.warm(parse_list_query(spec, self.behaviour, everything))
+        return table
+
+    def _referenced(self, name: str) -> Table | None:
+        return self.table(name) if name in self.catalogue else None
 
     @property
     def tables(self) -> Mapping[str, Table]:
-        return dict(self._tables)
+        return {name: self.table(name) for name in self.catalogue}
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -193,3 +211,19 @@ class Emulator:
         """Refill every bucket (e.g. between test phases)."""
         if self._service.limiter is not None:
             self._service.limiter.reset()
+
+
+class _LazyTables(Mapping[str, Table]):
+    """The emulator's tables as the HTTP service sees them: built on first request."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._emulator = emulator
+
+    def __getitem__(self, name: str) -> Table:
+        return self._emulator.table(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._emulator.catalogue)
+
+    def __len__(self) -> int:
+        return len(self._emulator.catalogue)

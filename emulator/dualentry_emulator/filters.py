@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
+
+from .timestamps import NO_TS, to_us
 
 if TYPE_CHECKING:
     from .tables import Table
@@ -73,11 +76,14 @@ def _value(table: Table, slot: int, getter: Getter) -> Any:
 
 @dataclass(frozen=True)
 class IdIn:
-    """Repeatable integer primary key filter (`?id=1&id=2`)."""
+    """Repeatable integer primary key filter (`?id=1&id=2`). With an offset, a key derived
+    from the row id (a document `number` = offset + internal id)."""
+
+    offset: int = 0
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
         ids = present(values)
-        return frozenset(parse_int(param, v) for v in ids) if ids else None
+        return frozenset(parse_int(param, v) - self.offset for v in ids) if ids else None
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
         rid = table.cols.rid
@@ -226,5 +232,208 @@ class DateCompare:
                 return False
             day = value[:10]
             return day >= wanted if gte else day <= wanted
+
+        return match
+
+
+def parse_bool(param: str, values: list[str]) -> bool | None:
+    items = present(values)
+    if not items:
+        return None
+    raw = items[-1].strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ParamError(param, "Input should be a valid boolean, unable to interpret input")
+
+
+def parse_datetime(param: str, value: str) -> int:
+    """ISO 8601 date-time (or date) → µs; naive values are UTC. A `+` that arrived as a space
+    (an unencoded offset) is put back."""
+    text = value.strip().replace(" ", "+") if "T" in value else value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ParamError(param, "Input should be a valid datetime") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return to_us(parsed)
+
+
+@dataclass(frozen=True)
+class ValuesIn:
+    """Repeatable exact match on a visible value (`?customer_id=3&customer_id=9`). The getter
+    may return a list (line-level filters such as a payment's invoice numbers): any match."""
+
+    getter: Getter
+    kind: type = int
+
+    def parse(self, param: str, values: list[str]) -> Hashable | None:
+        items = present(values)
+        if not items:
+            return None
+        if self.kind is int:
+            return frozenset(parse_int(param, v) for v in items)
+        return frozenset(items)
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        def match(slot: int) -> bool:
+            value = _value(table, slot, self.getter)
+            if isinstance(value, list | tuple | set | frozenset):
+                return any(v in parsed for v in value)
+            return value in parsed
+
+        return match
+
+
+@dataclass(frozen=True)
+class CategoryBool:
+    """A boolean held as a categorical hidden column (`?is_active=false`)."""
+
+    column: str
+
+    def parse(self, param: str, values: list[str]) -> Hashable | None:
+        return parse_bool(param, values)
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        return code_predicate(
+            table.cols.column(self.column), table.category_codes(self.column, {parsed})
+        )
+
+    def mask(self, table: Table, parsed: Any) -> bytes:
+        return code_mask(
+            table.cols.column(self.column), table.category_codes(self.column, {parsed})
+        )
+
+
+@dataclass(frozen=True)
+class HideUnless:
+    """Rows whose categorical column holds `hidden` are left out unless the flag is true
+    (`show_inactive`, `include_expired`): applied even when the parameter is absent."""
+
+    column: str
+    hidden: Any
+    always: bool = True
+
+    def parse(self, param: str, values: list[str]) -> Hashable | None:
+        return None if parse_bool(param, values) else "hide"
+
+    def _codes(self, table: Table) -> list[int]:
+        known = table.factory.categories[self.column]
+        return [code for code, value in enumerate(known) if value != self.hidden]
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        return code_predicate(table.cols.column(self.column), self._codes(table))
+
+    def mask(self, table: Table, parsed: Any) -> bytes:
+        return code_mask(table.cols.column(self.column), self._codes(table))
+
+
+@dataclass(frozen=True)
+class IsNull:
+    """`?no_income_account=true`: the field is null (false: it is not)."""
+
+    getter: Getter
+
+    def parse(self, param: str, values: list[str]) -> Hashable | None:
+        return parse_bool(param, values)
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        return lambda slot: (_value(table, slot, self.getter) is None) is parsed
+
+
+def parse_decimal(param: str, values: list[str]) -> Decimal | None:
+    items = present(values)
+    if not items:
+        return None
+    try:
+        number = Decimal(items[-1].strip())
+    except InvalidOperation:
+        raise ParamError(param, "Input should be a valid decimal") from None
+    if not number.is_finite():
+        raise ParamError(param, "Input should be a finite number")
+    return number
+
+
+@dataclass(frozen=True)
+class DecimalCompare:
+    """`amount_gte`-style filters on a decimal-string field ("gte" / "lte")."""
+
+    getter: Getter
+    op: str
+
+    def parse(self, param: str, values: list[str]) -> Hashable | None:
+        return parse_decimal(param, values)
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        gte = self.op == "gte"
+
+        def match(slot: int) -> bool:
+            value = _value(table, slot, self.getter)
+            if value is None:
+                return False
+            number = Decimal(str(value))
+            return bool(number >= parsed if gte else number <= parsed)
+
+        return match
+
+
+@dataclass(frozen=True)
+class HiddenKeyCompare:
+    """`updated_after` / `updated_before` (inclusive) on the server's updated_at, the hidden
+    key. Only exists under a `Behaviour` switch (a newer API version)."""
+
+    op: str
+    switch: str = "updated_after_filter"
+
+    def parse(self, param: str, values: list[str]) -> Hashable | None:
+        items = present(values)
+        return parse_datetime(param, items[-1]) if items else None
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        hidden = table.cols.hidden_key
+        if self.op == "gte":
+            return lambda slot: hidden[slot] >= parsed
+        return lambda slot: hidden[slot] <= parsed
+
+    def mask(self, table: Table, parsed: Any) -> bytes:
+        test = self.predicate(table, parsed)
+        return bytes(test(slot) for slot in range(len(table.cols)))
+
+
+@dataclass(frozen=True)
+class CreatedCompare:
+    """Filters on the row's creation time, a server column (`created_at__date__gte`, or a
+    date-time bound). Rows whose creation time is not shown fall back to their hidden key."""
+
+    op: str
+    unit: str = "date"  # "date": compare calendar days (UTC); "datetime": instants
+
+    def parse(self, param: str, values: list[str]) -> Hashable | None:
+        items = present(values)
+        if not items:
+            return None
+        if self.unit == "datetime":
+            return parse_datetime(param, items[-1])
+        try:
+            day = date.fromisoformat(items[-1].strip())
+        except ValueError:
+            raise ParamError(
+                param, "Input should be a valid date in the format YYYY-MM-DD"
+            ) from None
+        start = to_us(datetime(day.year, day.month, day.day, tzinfo=UTC))
+        # A whole day: from its first microsecond (gte) or through its last (lte).
+        return start if self.op == "gte" else start + 86_400_000_000 - 1
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        created, hidden = table.cols.created_ts, table.cols.hidden_key
+        gte = self.op == "gte"
+
+        def match(slot: int) -> bool:
+            value = created[slot]
+            if value == NO_TS:
+                value = hidden[slot]
+            return bool(value >= parsed if gte else value <= parsed)
 
         return match

@@ -119,6 +119,22 @@ class Column:
         return [(table.cols.column(self.name).__getitem__, descending)]
 
 
+@dataclass(frozen=True)
+class CreatedColumn:
+    """The server's creation time (`-created_at` on paper checks, newest-first bank feeds):
+    full precision even where the item shows only a date."""
+
+    def _value(self, table: Table, slot: int) -> int:
+        created = table.cols.created_ts[slot]
+        return created if created != NO_TS else table.cols.hidden_key[slot]
+
+    def key(self, table: Table, slot: int, descending: bool) -> Any:
+        return directed(self._value(table, slot), descending)
+
+    def passes(self, table: Table, descending: bool) -> list[SortPass]:
+        return [(lambda slot: self._value(table, slot), descending)]
+
+
 def _null_last(value: Any) -> tuple[bool, Any]:
     # NULLs after every value ascending, before every value descending (PostgreSQL's default).
     return (value is None, value)
@@ -141,6 +157,7 @@ class VisibleField:
 
 HIDDEN_UPDATED = HiddenUpdated()
 PRIMARY_KEY = PrimaryKey()
+CREATED = CreatedColumn()
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,16 @@ def parse_list_query(spec: EndpointSpec, behaviour: Behaviour, params: Params) -
     raw = _last(params, "ordering") if spec.ordering_param else None
     if raw is not None:
         asked = parse_terms(raw)
+        if spec.updated_ordering_switch and any(t.name == "updated_at" for t in asked):
+            if behaviour.updated_ordering == "reject":
+                allowed = ", ".join(sorted(n for n in spec.orderings if n != "updated_at"))
+                raise ParamError(
+                    "ordering",
+                    f"Invalid ordering field(s): updated_at. "
+                    f"Allowed: {allowed} (prefix '-' for descending)",
+                )
+            if behaviour.updated_ordering == "ignore":
+                asked = []
         unknown = [t.name for t in asked if t.name not in spec.orderings]
         if unknown and behaviour.unknown_ordering == "reject":
             allowed = ", ".join(sorted(spec.orderings))
@@ -73,7 +83,7 @@ def parse_list_query(spec: EndpointSpec, behaviour: Behaviour, params: Params) -
             terms = tuple(asked)
 
     filters: dict[str, Hashable] = {}
-    if spec.record_statuses is not None:
+    if spec.record_statuses is not None and spec.record_status_param:
         asked_statuses = present(params.get("record_status", []))
         for status in asked_statuses:
             if status not in spec.record_statuses:
@@ -84,8 +94,11 @@ def parse_list_query(spec: EndpointSpec, behaviour: Behaviour, params: Params) -
         if statuses != frozenset(spec.record_statuses):  # every status = no filter at all
             filters["record_status"] = statuses
     for param, flt in spec.filters.items():
-        if param in params:
-            parsed = flt.parse(param, params[param])
+        switch = getattr(flt, "switch", None)
+        if switch is not None and not getattr(behaviour, switch):
+            continue  # a parameter of a newer API version: unknown here, so ignored
+        if param in params or getattr(flt, "always", False):
+            parsed = flt.parse(param, params.get(param, []))
             if parsed is not None:
                 filters[param] = parsed
     return ListQuery(

@@ -72,7 +72,10 @@ class EndpointSpec:
     """False for lists that take no `ordering` (the parameter is then ignored as unknown)."""
     filters: Mapping[str, Filter] = field(default_factory=dict)
     record_statuses: tuple[str, ...] | None = RECORD_STATUSES
-    """Allowed `record_status` values; None when the list has no such filter."""
+    """The record statuses rows can have; None when rows have none."""
+    record_status_param: bool = True
+    """Whether the list takes a `record_status` filter (with its default statuses). False
+    lists every status (contracts show a record status but cannot filter on it)."""
     status_weights: tuple[float, ...] = (0.04, 0.86, 0.10)
     new_row_status: str = "posted"
     status_field: str | None = None
@@ -82,6 +85,16 @@ class EndpointSpec:
     updated_at_field: str | None = None
     """Top-level visible updated timestamp, for items that have one."""
     company_weights: tuple[float, ...] = (0.6, 0.25, 0.1, 0.05)
+    company_null_fraction: float = 0.0
+    """Rows without a company (org-wide vendors, budgets, accounts)."""
+    timestamps_required: bool = False
+    """Items carry required top-level times: every row gets a visible created and updated
+    time (the untimestamped fractions do not apply; system edits still do)."""
+    updated_ordering_switch: bool = False
+    """`Behaviour.updated_ordering` governs `ordering=(-)updated_at` here."""
+    server_timestamps: bool = False
+    """Under `Behaviour.updated_after_filter`, items gain top-level `created_at`/`updated_at`
+    (the updated one is the hidden key itself)."""
     default_rows: int = 250
     timeline: Timeline = field(default_factory=Timeline)
 
@@ -91,5 +104,7 @@ class EndpointSpec:
         first = self.default_ordering.split(",")[0].strip().lstrip("-")
         if first not in self.orderings:
             raise ValueError(f"{self.name}: default ordering {first!r} is not an allowed ordering")
+        if not 0.0 <= self.company_null_fraction < 1.0:
+            raise ValueError(f"{self.name}: company_null_fraction must be within 0..1")
         if self.record_statuses is not None and self.new_row_status not in self.record_statuses:
             raise ValueError(f"{self.name}: new_row_status must be one of record_statuses")

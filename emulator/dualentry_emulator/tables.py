@@ -19,7 +19,7 @@ from array import array
 from bisect import bisect_left, insort
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import compress
 from random import Random
@@ -80,17 +80,26 @@ class Table:
         self.statuses: tuple[str, ...] = spec.record_statuses or (spec.new_row_status,)
 
         rng = Random(mix(seed, self._salt))
-        times = generate(rng, size, behaviour, spec.timeline)
+        generation, timeline = behaviour, spec.timeline
+        if spec.timestamps_required:
+            generation = replace(behaviour, untimestamped_fraction=0.0)
+            timeline = replace(timeline, updated_absent_fraction=0.0)
+        times = generate(rng, size, generation, timeline)
         n_companies = len(world.companies)
-        company_codes = categorical(rng, size, spec.company_weights[:n_companies])
-        company_ids = bytes((code + 1) % 256 for code in range(256))
+        weights = spec.company_weights[:n_companies]
+        if spec.company_null_fraction > 0:
+            # code 0 = no company, code k = company k
+            company_column = categorical(rng, size, (spec.company_null_fraction, *weights))
+        else:
+            company_ids = bytes((code + 1) % 256 for code in range(256))
+            company_column = bytearray(categorical(rng, size, weights).translate(company_ids))
         status_weights = spec.status_weights if spec.record_statuses else (1.0,)
         self.cols = Columns(
             rid=times.rid,
             hidden_key=times.hidden_key,
             updated_ts=times.updated_ts,
             created_ts=times.created_ts,
-            company_id=bytearray(company_codes.translate(company_ids)),
+            company_id=company_column,
             record_status=categorical(rng, size, status_weights),
             alive=bytearray(b"\x01" * size),
             extra={
@@ -98,6 +107,7 @@ class Table:
                 for name in self.factory.categories
             },
         )
+        self._generated = size
         self._alive_count = size
         self._overrides: dict[int, dict[str, Any]] = {}
         self._views: OrderedDict[tuple[Any, ...], _View] = OrderedDict()
@@ -128,10 +138,44 @@ class Table:
             style=self.behaviour.timestamp_style,
         )
 
-    def visible(self, slot: int) -> dict[str, Any]:
-        """The served item (shared: callers must not modify it)."""
+    def _raw(self, slot: int) -> dict[str, Any]:
+        """The stored or generated item, before server-side decoration."""
         item = self._overrides.get(slot)
         return item if item is not None else self.factory.build(self.context(slot))
+
+    def visible(self, slot: int) -> dict[str, Any]:
+        """The served item (shared: callers must not modify it)."""
+        item = self._raw(slot)
+        if self.spec.server_timestamps and self.behaviour.updated_after_filter:
+            return {**self._server_times(slot), **item}
+        return item
+
+    def _server_times(self, slot: int) -> dict[str, str]:
+        # The newer API's top-level times come from the server's own columns: updated_at is
+        # the hidden key itself, so they move on system edits too.
+        cols, style = self.cols, self.behaviour.timestamp_style
+        hidden, created = cols.hidden_key[slot], cols.created_ts[slot]
+        choice = mix(self._salt, cols.rid[slot])
+        return {
+            "created_at": render(created if created != NO_TS else hidden, style, choice),
+            "updated_at": render(hidden, style, choice >> 16),
+        }
+
+    def generated_ids(self) -> list[int]:
+        """The ids the table was generated with (whatever was inserted or deleted since)."""
+        return list(self.cols.rid[: self._generated])
+
+    def generated_field(self, rid: int, name: str) -> Any:
+        """A top-level field of a row as generated (ignoring later edits), or None."""
+        rids = self.cols.rid
+        slot = bisect_left(rids, rid, 0, self._generated)
+        if slot >= self._generated or rids[slot] != rid:
+            return None
+        context = self.context(slot)
+        try:
+            return self.factory.field(context, name)
+        except LookupError:
+            return self.factory.build(context).get(name)
 
     def field(self, slot: int, path: str) -> Any:
         """A visible field by dotted path, without building the whole item when possible."""
@@ -401,7 +445,7 @@ class Table:
             slot = self._slot(pk)
             stamp = self._clock.stamp(at)
             draw = self._next_draw(slot, _EDIT)
-            item = copy.deepcopy(self.visible(slot))
+            item = copy.deepcopy(self._raw(slot))
             self.factory.edit(item, draw)
             item = self._bump_actor(item, stamp, draw)
 
@@ -435,7 +479,7 @@ class Table:
         with self._lock:
             slot = self._slot(pk)
             code = self.statuses.index(status)
-            item = dict(self.visible(slot))
+            item = dict(self._raw(slot))
             if self.spec.status_field is not None:
                 item[self.spec.status_field] = status
             stamp = self._clock.stamp(at) if bump else None

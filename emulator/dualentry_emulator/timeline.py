@@ -24,6 +24,7 @@ from .timestamps import DAY, MILLISECOND, NO_TS, SECOND, to_us
 
 # Id gaps (1..4): mostly consecutive, sometimes a few ids skipped.
 _GAPS = bytes(code + 1 for code in byte_table([0.78, 0.14, 0.05, 0.03]))
+_NO_GAPS = bytes([1]) * 256
 _NOT = bytes([1, 0]) + bytes(254)
 _IS = {code: bytes(int(b == code) for b in range(256)) for code in (1, 2)}
 
@@ -35,6 +36,8 @@ class Timeline:
     start: datetime = datetime(2019, 1, 1, tzinfo=UTC)
     end: datetime = datetime(2025, 6, 1, tzinfo=UTC)
     first_id: int = 1
+    id_gaps: bool = True
+    """False: consecutive ids, so row i has id first_id + i (fixed reference lists)."""
     never_updated: float = 0.35
     updated_absent_fraction: float = 0.08
     tie_group_every: int = 40  # one small tie group per this many rows
@@ -89,7 +92,7 @@ def _round_some(
 def generate(rng: Random, n: int, behaviour: Behaviour, timeline: Timeline) -> TimeColumns:
     start, end = to_us(timeline.start), to_us(timeline.end)
     step = max(1, (end - start) // max(n, 1))
-    gaps = rng.randbytes(n).translate(_GAPS)
+    gaps = rng.randbytes(n).translate(_GAPS if timeline.id_gaps else _NO_GAPS)
     rid = array("q", accumulate(gaps, initial=timeline.first_id))
     rid.pop()
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ..draw import Draw
-from ..timestamps import render
+from ..timestamps import from_us, render
 from ..world import World
 
 if TYPE_CHECKING:
@@ -131,3 +132,55 @@ def default_edit(item: dict[str, Any], draw: Draw) -> None:
             item[key] = f"{base} (rev {draw.between(2, 99)})"
             return
     raise LookupError("no editable text field; give the factory an edit()")
+
+
+def _plain_time(us: int | None, fallback: int) -> str:
+    # CustomFieldValueSchemaOut times are plain strings in the spec (no date-time format).
+    return str(from_us(us if us is not None else fallback))
+
+
+_FALLBACK_TIME = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
+
+
+def _custom_value(definition: dict[str, Any], draw: Draw) -> Any:
+    kind = definition["field_type"]
+    if kind == "boolean":
+        return draw.chance(0.5)
+    if kind == "single_select":
+        return draw.pick(definition["options"])
+    if kind == "multi_select":
+        return draw.sample(definition["options"], draw.between(1, 3))
+    if kind == "currency":
+        return f"{draw.between(1, 500) * 100}.00"
+    if kind == "date":
+        return f"20{draw.between(18, 25)}-{draw.between(1, 12):02d}-{draw.between(1, 28):02d}"
+    if kind == "number":
+        return str(draw.between(1, 9999))
+    if kind == "link":
+        return f"https://tickets.example.com/T-{draw.between(100, 99999)}"
+    return draw.pick(("Ana García", "Kenji Sato", "Łukasz Nowak", "", "北京 销售部"))
+
+
+def custom_field_values(
+    ctx: RowContext, draw: Draw, definitions: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """CustomFieldValuePairOutputSchema items: 0-3 of the record type's fields, a value or
+    null each."""
+    count = draw.weighted((0, 1, 2, 3), (0.45, 0.3, 0.15, 0.1))
+    out = []
+    for position, definition in enumerate(draw.sample(definitions, count)):
+        value = None
+        if draw.chance(0.85):
+            value_id = ctx.rid * 10 + position
+            value = {
+                "id": value_id,
+                "custom_field_id": definition["id"],
+                "custom_field_name": definition["name"],
+                "custom_field_type": definition["field_type"],
+                "custom_field_value_id": 500_000 + value_id,
+                "value": _custom_value(definition, draw),
+                "created_at": _plain_time(ctx.created_ts, _FALLBACK_TIME),
+                "updated_at": _plain_time(ctx.updated_ts or ctx.created_ts, _FALLBACK_TIME),
+            }
+        out.append({"field": dict(definition), "value": value})
+    return out

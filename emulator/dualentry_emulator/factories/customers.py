@@ -8,14 +8,13 @@ ordering or filtering a million rows) can be produced without building the whole
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
 from ..draw import Draw, salt
 from ..spec import RowContext
-from ..timestamps import from_us
-from .common import BaseFactory, approvers, put_actor, rejected_by, slug
+from .common import BaseFactory, approvers, custom_field_values, put_actor, rejected_by, slug
+from .places import address as _address
 
 _IDENTITY, _ADDRESS, _EXTRA = (
     salt("customers.identity"),
@@ -105,38 +104,6 @@ _CJK_COMPANIES = (
 )
 _COMPANY_MAILBOXES = ("billing", "ap", "accounts", "info", "finance", "invoices")
 
-# country, state, city, postal code
-_PLACES = (
-    ("US", "CA", "San Francisco", "94105"),
-    ("US", "NY", "New York", "10001"),
-    ("US", "TX", "Austin", "73301"),
-    ("US", "WA", "Seattle", "98101"),
-    ("GB", "", "London", "EC1A 1BB"),
-    ("GB", "", "Manchester", "M1 1AE"),
-    ("DE", "BY", "München", "80331"),
-    ("DE", "", "Berlin", "10115"),
-    ("JP", "東京都", "千代田区", "100-0001"),
-    ("CA", "ON", "Toronto", "M5H 2N2"),
-    ("CA", "QC", "Montréal", "H2Y 1C6"),
-    ("AU", "NSW", "Sydney", "2000"),
-    ("BR", "SP", "São Paulo", "01310-100"),
-    ("FR", "", "Paris", "75002"),
-    ("", "", "Springfield", ""),
-)
-_STREETS = (
-    "Market St",
-    "Baker Street",
-    "Königstraße",
-    "Rue de Rivoli",
-    "Avenida Paulista",
-    "Marunouchi",
-    "King St W",
-    "George St",
-    "Elm Street",
-    "Calle Mayor",
-)
-_SECOND_LINES = ("", "", "", "Suite 400", "Floor 3", "Apt. 12B", "Unit 7")
-
 
 def _person(draw: Draw) -> tuple[str, str, str]:
     if draw.chance(0.08):
@@ -207,63 +174,6 @@ def _identity(rid: int, seed: int, customer_type: str) -> dict[str, Any]:
     }
 
 
-def _address(draw: Draw, customer_name: str) -> dict[str, Any]:
-    country, state, city, postal = draw.pick(_PLACES)
-    return {
-        "street": f"{draw.between(1, 2500)} {draw.pick(_STREETS)}",
-        "city": city,
-        "postal_code": postal,
-        "state": state,
-        "country": country,
-        "second_line": draw.pick(_SECOND_LINES),
-        "name": draw.pick((None, None, "Accounts Payable", "Head office", customer_name)),
-    }
-
-
-def _plain_time(us: int | None, fallback: int) -> str:
-    # CustomFieldValueSchemaOut times are plain strings in the spec (no date-time format).
-    return str(from_us(us if us is not None else fallback))
-
-
-_FALLBACK_TIME = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
-
-
-def _custom_value(definition: dict[str, Any], draw: Draw) -> Any:
-    kind = definition["field_type"]
-    if kind == "boolean":
-        return draw.chance(0.5)
-    if kind == "single_select":
-        return draw.pick(definition["options"])
-    if kind == "multi_select":
-        return draw.sample(definition["options"], draw.between(1, 3))
-    if kind == "currency":
-        return f"{draw.between(1, 500) * 100}.00"
-    if kind == "date":
-        return f"20{draw.between(18, 25)}-{draw.between(1, 12):02d}-{draw.between(1, 28):02d}"
-    return draw.pick(("Ana García", "Kenji Sato", "Łukasz Nowak", "", "北京 销售部"))
-
-
-def _custom_fields(ctx: RowContext, draw: Draw) -> list[dict[str, Any]]:
-    count = draw.weighted((0, 1, 2, 3), (0.45, 0.3, 0.15, 0.1))
-    out = []
-    for position, definition in enumerate(draw.sample(ctx.world.customer_custom_fields, count)):
-        value = None
-        if draw.chance(0.85):
-            value_id = ctx.rid * 10 + position
-            value = {
-                "id": value_id,
-                "custom_field_id": definition["id"],
-                "custom_field_name": definition["name"],
-                "custom_field_type": definition["field_type"],
-                "custom_field_value_id": 500_000 + value_id,
-                "value": _custom_value(definition, draw),
-                "created_at": _plain_time(ctx.created_ts, _FALLBACK_TIME),
-                "updated_at": _plain_time(ctx.updated_ts or ctx.created_ts, _FALLBACK_TIME),
-            }
-        out.append({"field": dict(definition), "value": value})
-    return out
-
-
 def _next_approvers(ctx: RowContext, status: str | None, draw: Draw) -> list[Any] | None:
     if status == "pending":
         return approvers(ctx.world, draw, draw.between(1, 2)) if draw.chance(0.85) else []
@@ -307,7 +217,8 @@ class CustomerFactory(BaseFactory):
         elif shipping_choice != "null":
             shipping_address = _address(places, identity["name"])
 
-        item: dict[str, Any] = {"custom_fields": _custom_fields(row, extra)}
+        fields = custom_field_values(row, extra, row.world.customer_custom_fields)
+        item: dict[str, Any] = {"custom_fields": fields}
         put_actor(item, "created_by", row.world, extra, row.created_ts, row.style)
         put_actor(item, "updated_by", row.world, extra, row.updated_ts, row.style)
         item["approval_status"] = approval
