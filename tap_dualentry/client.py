@@ -10,19 +10,22 @@ ACTIVATE_VERSION after the last record of a complete full pass.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sys
 import time
 from collections.abc import Generator, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_dualentry.api import DualEntryClient
-from tap_dualentry.errors import IncompleteStreamError
+from tap_dualentry.errors import DualEntryError, IncompleteStreamError
 from tap_dualentry.pagination import KeySet, ListReader, Page, ReadStats
 from tap_dualentry.records import RecordShaper, SchemaDrift
-from tap_dualentry.replication import derive_timestamps, oldest_in_server_order
+from tap_dualentry.replication import PastBookmark, derive_timestamps
 from tap_dualentry.strategy import Strategy, choose_strategy
 from tap_dualentry.streams import RECORD_STATUSES, Endpoint
 from tap_dualentry.timestamps import canonical, format_timestamp, parse_timestamp
@@ -94,7 +97,7 @@ class DualEntryStream(RESTStream[int]):
             stream_name=self.name,
         )
         self.drift = SchemaDrift(self.name, self.logger)
-        self.shaper = RecordShaper(self.name, self.schema, self.drift)
+        self.logger.addFilter(_quiet_known_failures)
         self.read_stats = ReadStats()
         self.lines: list[LineStream] = []
         self.started_at: float | None = None
@@ -109,6 +112,11 @@ class DualEntryStream(RESTStream[int]):
         # writer merges each stream's part into the full STATE (see output.py).
         bookmarks = tap.state.setdefault("bookmarks", {})
         self._own_state: TapState = {"bookmarks": {self.name: bookmarks.setdefault(self.name, {})}}
+
+    @cached_property
+    def shaper(self) -> RecordShaper:
+        """Compiled on first use: a catalog given to the tap may narrow or retype the schema."""
+        return RecordShaper(self.name, self.effective_schema, self.drift)
 
     # SDK plumbing
 
@@ -237,7 +245,7 @@ class DualEntryStream(RESTStream[int]):
             reader, context, stop_before=plan.since if strategy.early_stop else None
         )
         if plan.full and reader.complete:
-            yield from self._verify_count(params, seen, reader.count, context)
+            yield from self._verify_count(params, seen, reader, context)
         self._finish_pass(context, plan, newest)
         if self._is_last(context):
             self._finish_stream()
@@ -248,6 +256,7 @@ class DualEntryStream(RESTStream[int]):
         """Deliver the reader's new rows (and their lines); return the newest updated_at."""
         newest: str | None = None
         progress = _Progress(self, context)
+        past = PastBookmark(stop_before) if stop_before is not None else None
         for view in reader.pages():
             for row in view.rows:
                 self.derive(row)
@@ -260,10 +269,8 @@ class DualEntryStream(RESTStream[int]):
                 for line_stream in self.lines:
                     line_stream.write_lines(row)
             progress.page(len(view.fresh), view.count)
-            if stop_before is not None:
-                oldest = oldest_in_server_order(view.rows)
-                if oldest is not None and oldest < stop_before:
-                    reader.stop()
+            if past is not None and past.passed(view.fresh):
+                reader.stop()
         return newest
 
     def _reader(self, params: Params, seen: KeySet) -> ListReader:
@@ -276,20 +283,26 @@ class DualEntryStream(RESTStream[int]):
         )
 
     def _verify_count(
-        self, params: Params, seen: KeySet, count: int, context: Context | None
+        self, params: Params, seen: KeySet, main: ListReader, context: Context | None
     ) -> Iterator[dict[str, Any]]:
-        """A full pass must deliver every row the API counts; re-read once if it did not."""
-        if len(seen) >= count:
+        """A full pass must account for every row the API counts.
+
+        The only rows a verified pass can miss are rows that arrived before its
+        position while it read (inserts, and rows an edit moved to the front of a
+        newest-first order). On a shortfall the list is read again from the top, at
+        least as far as such arrivals reached.
+        """
+        if len(seen) >= main.count:
             return
         delivered = len(seen)
         self.read_stats.verification_passes += 1
         self.logger.warning(
             "Stream '%s'%s: the pass delivered %d unique rows but DualEntry counts %d; "
-            "re-reading the list once to find the difference",
+            "reading the top of the list again to find the difference",
             self.name,
             _describe(context),
             delivered,
-            count,
+            main.count,
         )
         reader = self._reader(params, seen)
         for view in reader.pages():
@@ -299,26 +312,38 @@ class DualEntryStream(RESTStream[int]):
                 yield self.shaper(row)
                 for line_stream in self.lines:
                     line_stream.write_lines(row)
-            if len(seen) >= view.count:
+            if len(seen) >= view.count and reader.position >= main.arrivals:
                 reader.stop()
-        if len(seen) >= reader.count:
+        short = reader.count - len(seen)
+        if short <= 0:
             return
         if len(seen) == delivered and reader.complete:
-            # A second complete pass found nothing new: the server counts rows it does
-            # not list. Every row it does list has been delivered.
+            # A whole second read found nothing new: the server counts rows it does not
+            # list. Every row it does list has been delivered.
             self.logger.warning(
-                "Stream '%s'%s: DualEntry counts %d rows but lists %d, twice; every listed "
-                "row was delivered",
+                "Stream '%s'%s: DualEntry counts %d rows but lists %d; every listed row "
+                "was delivered",
                 self.name,
                 _describe(context),
                 reader.count,
                 delivered,
             )
             return
+        if short <= reader.arrivals:
+            # Rows that arrived while we re-read the top are newer than anything this
+            # pass bookmarks: the next incremental run reads them.
+            self.logger.info(
+                "Stream '%s'%s: %d rows arrived during the sync and are left to the next run",
+                self.name,
+                _describe(context),
+                short,
+            )
+            return
         msg = (
             f"Stream '{self.name}'{_describe(context)}: delivered {len(seen)} unique rows of "
-            f"the {reader.count} DualEntry counts, even after a verification pass; the list "
-            "kept changing under the sync. The bookmark was not advanced: run the sync again."
+            f"the {reader.count} DualEntry counts, even after reading the list again; the "
+            "list kept changing under the sync. The bookmark was not advanced: run the sync "
+            "again."
         )
         raise IncompleteStreamError(msg)
 
@@ -426,6 +451,14 @@ class _Progress:
             rate,
             _duration(eta),
         )
+
+
+def _quiet_known_failures(record: logging.LogRecord) -> bool:
+    """Drop the SDK's generic "unhandled error" line when the error is one of ours:
+    our own message already says what went wrong and what to do, in one line."""
+    if record.msg == "An unhandled error occurred while syncing '%s'":
+        return not isinstance(sys.exc_info()[1], DualEntryError)
+    return True
 
 
 def _describe(context: Context | None) -> str:

@@ -15,6 +15,7 @@ parent's loop instead, their SCHEMA once.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
@@ -46,10 +47,14 @@ class LineStream(Stream):
         self._parent_keys = [(key, f"parent_{key}") for key in parent.endpoint.primary_keys]
         self.primary_keys = [name for _, name in self._parent_keys] + [lines.key or "line_index"]
         self.state_partitioning_keys = []
-        self.shaper = RecordShaper(self.name, self.schema, SchemaDrift(self.name, self.logger))
         self.version: int | None = None
         self.rows = 0
         self._schema_written = False
+
+    @cached_property
+    def shaper(self) -> RecordShaper:
+        """Compiled on first use: a catalog given to the tap may narrow or retype the schema."""
+        return RecordShaper(self.name, self.effective_schema, SchemaDrift(self.name, self.logger))
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Lines only come from the parent's pages."""

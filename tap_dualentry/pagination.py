@@ -158,6 +158,11 @@ class ListReader:
         self.complete = False
         self.count = 0
         self.count_trusted = True
+        # Rows that appeared before our position while we read (inserts, or rows moved
+        # to the front of a newest-first order): the only rows a pass can miss.
+        self.arrivals = 0
+        self.position = 0  # rows of the list now behind us
+        self._anchor: Hashable = None
         # How many rows the server returns for a full page; learnt from the first page.
         self._cap = self._limit
 
@@ -189,8 +194,10 @@ class ListReader:
                 step_back = max(step_back * 2, shrink + 1)
                 previous_count = page.count
                 continue
-            if last_known:  # the overlap row is not first: rows moved ahead of us
+            if last_known:  # the overlap row is not first: rows arrived before our position
                 self._stats.reanchors += 1
+                if keys[last_known] == self._anchor and step_back == 0:
+                    self.arrivals += last_known
             if previous_count is None and 0 < len(rows) < self._limit and len(rows) < page.count:
                 self._cap = len(rows)  # the server caps pages below what we ask for
             step_back = 0
@@ -203,8 +210,10 @@ class ListReader:
                 else:
                     self._stats.repeats_dropped += 1
             self._remember(keys)
+            if keys:
+                self._anchor = keys[-1]
             self._stats.rows += len(fresh)
-            position = request_offset + len(rows)
+            position = self.position = request_offset + len(rows)
             yield PageView(rows=rows, fresh=fresh, count=page.count)
 
             if self._is_end(rows, fresh, position, page.count):

@@ -43,15 +43,29 @@ def derive_timestamps(row: dict[str, Any], *, actors: bool) -> None:
     row["created_at"] = (canonical(given) or given) if given else created
 
 
-def oldest_in_server_order(rows: Iterable[Mapping[str, Any]]) -> str | None:
-    """The derived ``updated_at`` of the last timestamped row of a newest-first page.
+class PastBookmark:
+    """Decides when a newest-first pass has gone past its bookmark.
 
-    This is the server's judgement of the page's oldest row: a row whose visible
-    timestamp is old but which sits higher up (a system edit bumped its hidden
-    sort key) does not end the pass early.
+    The pass may stop once ``OLD_ROWS_TO_STOP`` consecutive timestamped rows (in the
+    server's order, across pages) are older than the bookmark. One old-looking row
+    is not enough: a row whose hidden sort key moved without its visible timestamp
+    (a system edit) sits among newer ones, and stopping at it would skip the real
+    edits behind it. Rows equal to the bookmark are delivered again and restart
+    the count (ties may straddle pages); rows without a timestamp are skipped, so
+    they never hold a pass open.
     """
-    for row in reversed(list(rows)):
-        value = row.get("updated_at")
-        if value is not None:
-            return str(value)
-    return None
+
+    OLD_ROWS_TO_STOP = 20
+
+    def __init__(self, bookmark: str) -> None:
+        self.bookmark = bookmark
+        self._old_in_a_row = 0
+
+    def passed(self, rows: Iterable[Mapping[str, Any]]) -> bool:
+        """Feed the next rows in server order; True once the pass may stop."""
+        for row in rows:
+            value = row.get("updated_at")
+            if value is None:
+                continue
+            self._old_in_a_row = self._old_in_a_row + 1 if str(value) < self.bookmark else 0
+        return self._old_in_a_row >= self.OLD_ROWS_TO_STOP

@@ -11,7 +11,7 @@ import pytest
 from tap_dualentry.errors import RecordTypeError
 from tap_dualentry.ratelimit import BucketSpec, RateLimiter
 from tap_dualentry.records import RecordShaper, SchemaDrift
-from tap_dualentry.replication import derive_timestamps, oldest_in_server_order
+from tap_dualentry.replication import PastBookmark, derive_timestamps
 from tap_dualentry.retry import RetryPolicy, retry_after_seconds
 from tap_dualentry.strategy import is_newest_first
 from tap_dualentry.timestamps import canonical
@@ -57,10 +57,17 @@ def test_derived_timestamps_fall_back_and_tolerate_missing_actors():
     assert top["updated_at"] == "2025-01-02T00:00:00.000000Z"
 
 
-def test_oldest_in_server_order_skips_untimestamped_tail():
-    rows = [{"updated_at": "b"}, {"updated_at": "a"}, {"updated_at": None}]
-    assert oldest_in_server_order(rows) == "a"
-    assert oldest_in_server_order([{"updated_at": None}]) is None
+def test_a_pass_stops_only_after_a_run_of_old_rows():
+    old, tie, new = "2025-01-01", "2025-02-01", "2025-03-01"
+    need = PastBookmark.OLD_ROWS_TO_STOP
+    past = PastBookmark(tie)
+    assert not past.passed([{"updated_at": new}, {"updated_at": tie}])
+    assert not past.passed([{"updated_at": old}] * (need - 1) + [{"updated_at": None}])
+    assert past.passed([{"updated_at": old}])
+    interrupted = PastBookmark(tie)
+    # A system-edited row (old visible time) among new rows does not end the pass.
+    assert not interrupted.passed([{"updated_at": old}] * (need - 1) + [{"updated_at": new}])
+    assert not interrupted.passed([{"updated_at": tie}] * 50)
 
 
 def test_newest_first_detection():
