@@ -195,6 +195,9 @@ class DualEntryClient:
             raise _Retry("timed out") from None
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError):
             raise _Retry("connection failed or was reset") from None
+        finally:
+            # The server took its token between our send and now: let the pacer allow for it.
+            self._pacer.settle(path)
         status = response.status_code
         self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
         if status == 429:

@@ -372,7 +372,7 @@ class DualEntryStream(RESTStream[int]):
         if all(not self.get_context_state(c).get("replication_key_value") for c in contexts):
             return True
         interval = self.config.get("full_pass_interval_days")
-        if interval:
+        if interval is not None:
             last = canonical(self.stream_state.get("last_full_pass"))
             due = dt.datetime.now(dt.UTC) - dt.timedelta(days=float(interval))
             if last is None or parse_timestamp(last) <= due:

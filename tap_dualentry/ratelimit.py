@@ -5,6 +5,13 @@ Every request of an API key draws one token from an aggregate bucket (burst 50,
 second). Waiting for tokens here, rather than bouncing off 429s, keeps a run at
 the API's ceiling without spending retries. One limiter is shared by every
 stream of a run; it is thread-safe because streams run in parallel.
+
+The server takes its token when a request arrives, somewhere between our send
+and its answer. Wherever that was, a full bucket stops refilling only from that
+moment: a client that counts from its send refills a little ahead of the
+server, and its next request after a burst arrives a hair early and gets a 429
+(which costs a whole Retry-After for every stream). ``settle`` therefore takes
+back, once the answer is in, the refill a full bucket may not have had.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ class RateLimiter:
         self._aggregate = _Bucket(aggregate, clock())
         self._routes: dict[str, _Bucket] = {}
         self._hold_until = 0.0
+        self._pending = threading.local()  # each thread's last acquisition, until settled
         self.waited_seconds = 0.0
 
     def acquire(self, route: str) -> float:
@@ -82,12 +90,40 @@ class RateLimiter:
                     route_bucket.wait_for_one(),
                 )
                 if delay <= 0:
+                    self._pending.taken = (
+                        now,
+                        (self._aggregate, self._aggregate.tokens),
+                        (route_bucket, route_bucket.tokens),
+                    )
                     self._aggregate.tokens -= 1
                     route_bucket.tokens -= 1
                     self.waited_seconds += waited
                     return waited
             self._sleep(delay)
             waited += delay
+
+    def settle(self, route: str) -> None:
+        """The answer to this thread's last request is in (or the request failed).
+
+        Had the server taken the token only now, a bucket that was full at our send
+        would have wasted its refill since then beyond the room it had below its
+        burst; that much refill is taken back. Below a full bucket nothing changes:
+        refill is linear, so when the token was taken does not matter.
+        """
+        del route  # the acquisition remembered which buckets it drew from
+        taken = getattr(self._pending, "taken", None)
+        if taken is None:
+            return
+        self._pending.taken = None
+        sent, *drawn = taken
+        with self._lock:
+            now = self._clock()
+            for bucket, before in drawn:
+                spec = bucket.spec
+                wasted = spec.per_second * (now - sent) - (spec.burst - before)
+                if wasted > 0:
+                    bucket.refill(now)
+                    bucket.tokens -= wasted
 
     def throttled(self, route: str, retry_after: float | None) -> None:
         """Resynchronise after a 429: the server's buckets were emptier than ours.
@@ -120,6 +156,9 @@ class Unlimited:
     def acquire(self, route: str) -> float:
         del route
         return 0.0
+
+    def settle(self, route: str) -> None:
+        del route
 
     def throttled(self, route: str, retry_after: float | None) -> None:
         del route, retry_after
