@@ -76,10 +76,12 @@ def setting(name: str, schema: dict[str, Any], *, sensitive: bool = False) -> di
         definition["kind"] = "options"
     elif "boolean" in types:
         definition["kind"] = "boolean"
-    elif "integer" in types:
+    elif types & {"integer", "number"}:
+        # Not `decimal`: Meltano 4.4 turns a decimal setting given as text (environment
+        # variable, `meltano config set`) into a Decimal it then cannot write to the
+        # plugin's JSON config, and the run crashes. `integer` parses whole numbers from
+        # text and passes numbers from meltano.yml through untouched, fractions included.
         definition["kind"] = "integer"
-    elif "number" in types:
-        definition["kind"] = "decimal"
     elif "array" in types:
         definition["kind"] = "array"
     elif "object" in types:

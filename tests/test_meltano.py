@@ -161,7 +161,9 @@ def test_a_run_without_a_key_fails_and_names_the_setting(project, emulator):
 
 def test_meltano_knows_every_tap_setting_and_redacts_the_key(project, emulator):
     emu = emulator(rows={"customers": 1})
-    env = project.env(emu, ["customers"])
+    # Number settings given as text, as environment variables are, reach the tap as numbers.
+    numbers = {"TAP_DUALENTRY_FULL_PASS_INTERVAL_DAYS": "0", "TAP_DUALENTRY_REQUEST_TIMEOUT": "45"}
+    env = project.env(emu, ["customers"], **numbers)
     listed = project.meltano("config", "list", "--all", "tap-dualentry", env=env)
     assert listed.returncode == 0, listed.stderr
     about = json.loads(
@@ -179,4 +181,5 @@ def test_meltano_knows_every_tap_setting_and_redacts_the_key(project, emulator):
     config = json.loads(printed.stdout)
     assert config["api_key"] == "*****"
     assert config["api_url"] == emu.url
+    assert (config["full_pass_interval_days"], config["request_timeout"]) == (0, 45)
     assert env["TAP_DUALENTRY_API_KEY"] not in listed.stdout + printed.stdout
