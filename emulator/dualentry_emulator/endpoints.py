@@ -1,7 +1,8 @@
 """The catalogue of served list endpoints: one declarative `EndpointSpec` each.
 
-To add an endpoint: write its factory under `factories/` and append a spec here. Paths,
-parameters and defaults come from `list-endpoints.json` and `schema-notes.md`.
+To add an endpoint: write its factory under `factories/` and add a spec to a module under
+`catalogue/`. Paths, parameters and defaults come from `list-endpoints.json` and
+`schema-notes.md`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .catalogue.approvals import APPROVALS_AND_BANKING
+from .catalogue.reference import REFERENCE
+from .catalogue.transactions import TRANSACTIONS
 from .factories.customers import CustomerFactory
 from .filters import CategoryIn, ColumnIn, IdIn, TextContains, TextExact
 from .ordering import HIDDEN_UPDATED, PRIMARY_KEY, VisibleField
@@ -52,4 +56,7 @@ CUSTOMERS = EndpointSpec(
     default_rows=250,
 )
 
-CATALOGUE: Mapping[str, EndpointSpec] = {spec.name: spec for spec in (CUSTOMERS,)}
+CATALOGUE: Mapping[str, EndpointSpec] = {
+    spec.name: spec for spec in (*TRANSACTIONS, CUSTOMERS, *REFERENCE, *APPROVALS_AND_BANKING)
+}
+"""All 46 paginated list endpoints of the v2 Public API (v1: all but the v2-only ones)."""

@@ -100,19 +100,24 @@ class IdIn:
 
 @dataclass(frozen=True)
 class ColumnIn:
-    """Repeatable integer filter on a hidden column (`?company_id=1&company_id=2` = either)."""
+    """Repeatable integer filter on a hidden column (`?company_id=1&company_id=2` = either).
+    `exclude` turns it into `exclude_company_id`: rows with none of the values."""
 
     column: str
+    exclude: bool = False
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
         items = present(values)
         return frozenset(parse_int(param, v) for v in items) if items else None
 
+    def _codes(self, parsed: Any) -> Iterable[int]:
+        return [c for c in range(256) if c not in parsed] if self.exclude else parsed
+
     def predicate(self, table: Table, parsed: Any) -> Predicate:
-        return code_predicate(table.cols.column(self.column), parsed)
+        return code_predicate(table.cols.column(self.column), self._codes(parsed))
 
     def mask(self, table: Table, parsed: Any) -> bytes:
-        return code_mask(table.cols.column(self.column), parsed)
+        return code_mask(table.cols.column(self.column), self._codes(parsed))
 
 
 @dataclass(frozen=True)
@@ -435,5 +440,50 @@ class CreatedCompare:
             if value == NO_TS:
                 value = hidden[slot]
             return bool(value >= parsed if gte else value <= parsed)
+
+        return match
+
+
+@dataclass(frozen=True)
+class ItemTest:
+    """A one-off filter: `test(item, value)` on the whole visible item, the value parsed as
+    "int", "str" or "bool" (e.g. custom fields' `record_type` + `is_required` pair)."""
+
+    test: Callable[[dict[str, Any], Any], bool]
+    kind: str = "str"
+
+    def parse(self, param: str, values: list[str]) -> Hashable | None:
+        if self.kind == "bool":
+            return parse_bool(param, values)
+        items = present(values)
+        if not items:
+            return None
+        return parse_int(param, items[-1]) if self.kind == "int" else items[-1]
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        return lambda slot: self.test(table.visible(slot), parsed)
+
+
+@dataclass(frozen=True)
+class TimeCompare:
+    """A date-time bound (inclusive) on a visible date-time field (`date_from` on a bank
+    feed row's `date`)."""
+
+    getter: Getter
+    op: str
+
+    def parse(self, param: str, values: list[str]) -> Hashable | None:
+        items = present(values)
+        return parse_datetime(param, items[-1]) if items else None
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        gte = self.op == "gte"
+
+        def match(slot: int) -> bool:
+            value = _value(table, slot, self.getter)
+            if not isinstance(value, str):
+                return False
+            instant = to_us(datetime.fromisoformat(value))
+            return bool(instant >= parsed if gte else instant <= parsed)
 
         return match

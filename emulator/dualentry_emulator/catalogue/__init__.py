@@ -1,0 +1,1 @@
+"""Endpoint specs by family; `endpoints.CATALOGUE` assembles them."""

@@ -1,0 +1,400 @@
+"""Money out: vendor payments, prepayments and their applications, vendor refunds, and the
+paper checks printed for them.
+
+Payment-style lines carry no `id`. Applied vendor credits reduce a payment (negative lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from ..draw import Draw, salt
+from ..spec import RowContext
+from ..timestamps import DAY
+from .common import BaseFactory, custom_field_values
+from .documents import (
+    DocumentFactory,
+    cents,
+    company_fields,
+    edit_lines,
+    number_of,
+    price_mode,
+    put_actors,
+    revise_memo,
+    settle,
+    top_times,
+    total,
+    transaction_ids,
+)
+from .receipts import check_number, paper_check_status, payment_amount
+from .reference import ACCOUNT_ID, CHART, PAYMENT_METHOD_IDS
+from .values import attachments, bank_for, classifications, day_of, iso, money
+
+_PAYMENT_MEMOS = ("Payment run 14", "Wire — Lieferant", "ACH batch", "Check run", "")
+
+
+def _retotal(item: dict[str, Any], *also: str) -> None:
+    amount = money(total(item["items"]))
+    item["amount"] = amount
+    for key in also:
+        item[key] = amount
+
+
+def _flat_payment_line(draw: Draw, position: int, **keys: Any) -> dict[str, Any]:
+    amount = money(draw.between(500, 60_000))
+    return {**keys, "amount": amount, "position": position, "bank_or_credit_card_amount": amount}
+
+
+class VendorPaymentFactory(DocumentFactory):
+    endpoint = "vendor_payments"
+    party = "vendors"
+    party_field = "vendor_id"
+    party_null_share = 0.04
+    memos = _PAYMENT_MEMOS
+
+    def build(self, row: RowContext) -> dict[str, Any]:
+        head, draw = self.head(row), self.body(row)
+        refs = row.world.refs
+        mode = price_mode(draw)
+        lines = []
+        kinds = ["bill"] * draw.weighted((1, 2, 3), (6, 3, 1))
+        if draw.chance(0.15):
+            kinds.append("credit")
+        if draw.chance(0.05):
+            kinds.append(draw.pick(("journal", "intercompany")))
+        for k, kind in enumerate(kinds, start=1):
+            amount = payment_amount(draw, mode)
+            if kind == "credit":
+                amount = -min(amount, 400_000)
+            lines.append(
+                {
+                    "bill_number": number_of("bills", refs.pick("bills", draw))
+                    if kind == "bill"
+                    else None,
+                    "vendor_credit_number": number_of(
+                        "vendor_credits", refs.pick("vendor_credits", draw)
+                    )
+                    if kind == "credit"
+                    else None,
+                    "journal_entry_line_id": refs.pick("journal_entries", draw) * 100 + 1
+                    if kind == "journal"
+                    else None,
+                    "intercompany_journal_entry_line_id": refs.pick(
+                        "intercompany_journal_entries", draw
+                    )
+                    * 100
+                    + 2
+                    if kind == "intercompany"
+                    else None,
+                    "amount": money(amount),
+                    "position": k,
+                    "bank_or_credit_card_amount": money(amount),
+                }
+            )
+        method = draw.pick((None, *PAYMENT_METHOD_IDS))
+        amount_text = money(total(lines))
+        item: dict[str, Any] = {
+            "custom_fields": custom_field_values(
+                row, draw, row.world.custom_fields_for("vendor_payment")
+            ),
+            "attachments": attachments(draw, row.rid, 1),
+            "classifications": classifications(draw),
+            "transaction_ids": transaction_ids(row.rid, row.record_status),
+        }
+        put_actors(item, row, draw)
+        item.update(
+            {
+                "internal_id": row.rid,
+                "number": head.number,
+                "account_number": None if draw.chance(0.03) else bank_for(head.currency),
+                "items": lines,
+                **company_fields(head.company),
+                "vendor_id": head.party_id,
+                "vendor_name": self.party_name(row, head.party_id),
+                "memo": head.memo,
+                "check_number": check_number(draw) if method == 1 else "",
+                "date": iso(head.posted),
+                "transaction_date": iso(head.inception),
+                "currency_iso_4217_code": head.currency,
+                "exchange_rate": head.exchange_rate,
+                "bank_or_credit_card_amount": amount_text,
+                "amount": amount_text,
+                "record_status": row.record_status,
+                "payment_method_id": method,
+                "paper_check_status": paper_check_status(draw, method),
+            }
+        )
+        return item
+
+    def edit(self, item: dict[str, Any], draw: Draw) -> None:
+        revise_memo(item, draw)
+
+        def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
+            return _flat_payment_line(
+                d,
+                position,
+                bill_number=None,
+                vendor_credit_number=None,
+                journal_entry_line_id=None,
+                intercompany_journal_entry_line_id=None,
+            )
+
+        edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
+        _retotal(item, "bank_or_credit_card_amount")
+
+
+class VendorPrepaymentFactory(DocumentFactory):
+    endpoint = "vendor_prepayments"
+    party = "vendors"
+    party_field = "vendor_id"
+    memos = ("Deposit on order", "Anzahlung", "Retainer", "")
+
+    def build(self, row: RowContext) -> dict[str, Any]:
+        head, draw = self.head(row), self.body(row)
+        amount = payment_amount(draw, price_mode(draw))
+        used = settle(draw, amount, row.record_status)
+        method = draw.pick((None, *PAYMENT_METHOD_IDS))
+        recurring = None
+        if draw.chance(0.1):
+            recurring = row.world.refs.pick("recurring_bills", draw)
+        return {
+            **top_times(row, draw),
+            "custom_fields": custom_field_values(
+                row, draw, row.world.custom_fields_for("vendor_prepayment")
+            ),
+            "attachments": attachments(draw, row.rid, 1),
+            "internal_id": row.rid,
+            "transaction_ids": transaction_ids(row.rid, row.record_status),
+            "number": head.number,
+            **company_fields(head.company),
+            "vendor_id": head.party_id,
+            "vendor_name": self.party_name(row, head.party_id) or "",
+            "account_number": bank_for(head.currency),
+            "date": iso(head.posted),
+            "transaction_date": iso(head.inception),
+            "check_number": check_number(draw) if method == 1 else "",
+            "amount": money(amount),
+            "used_amount": money(used),
+            "remaining_amount": money(amount - used),
+            "currency_iso_4217_code": head.currency,
+            "exchange_rate": head.exchange_rate,
+            "bank_or_undeposited_funds_amount": money(amount),
+            "memo": head.memo,
+            "record_status": row.record_status,
+            "payment_method_id": method,
+            "paper_check_status": paper_check_status(draw, method),
+            "recurring_record_id": recurring,
+        }
+
+    def edit(self, item: dict[str, Any], draw: Draw) -> None:
+        revise_memo(item, draw)
+        amount = max(
+            cents(item["amount"]) + draw.between(-5_000, 20_000), cents(item["used_amount"])
+        )
+        item.update(
+            amount=money(amount),
+            bank_or_undeposited_funds_amount=money(amount),
+            remaining_amount=money(amount - cents(item["used_amount"])),
+        )
+
+
+class VendorPrepaymentApplicationFactory(DocumentFactory):
+    endpoint = "vendor_prepayment_applications"
+    party = "vendors"
+    party_field = "vendor_id"
+    memos = ("Apply deposit to bill", "Apply vendor credit", "")
+
+    def build(self, row: RowContext) -> dict[str, Any]:
+        head, draw = self.head(row), self.body(row)
+        refs = row.world.refs
+        mode = price_mode(draw)
+        lines = []
+        for k in range(1, draw.weighted((1, 2, 3), (6, 3, 1)) + 1):
+            applied = payment_amount(draw, mode)
+            lines.append(
+                {
+                    "bill_number": number_of("bills", refs.pick("bills", draw))
+                    if draw.chance(0.95)
+                    else None,
+                    "amount": money(applied),
+                    "amount_due": money(draw.pick((0, 0, applied // 3))),
+                    "position": k,
+                }
+            )
+        from_credit = draw.chance(0.25)
+        source = "vendor_credits" if from_credit else "vendor_prepayments"
+        source_number = number_of(source, refs.pick(source, draw))
+        return {
+            **top_times(row, draw),
+            "attachments": attachments(draw, row.rid, 1),
+            "internal_id": row.rid,
+            "transaction_ids": transaction_ids(row.rid, row.record_status),
+            "number": head.number,
+            **company_fields(head.company),
+            "vendor_id": head.party_id,
+            "vendor_name": self.party_name(row, head.party_id) or "",
+            "vendor_prepayment_number": None if from_credit else source_number,
+            "vendor_credit_number": source_number if from_credit else None,
+            "exchange_rate": head.exchange_rate,
+            "memo": head.memo,
+            "date": iso(head.posted),
+            "transaction_date": iso(head.inception),
+            "currency_iso_4217_code": head.currency,
+            "amount": money(total(lines)),
+            "items": lines,
+            "record_status": row.record_status,
+        }
+
+    def edit(self, item: dict[str, Any], draw: Draw) -> None:
+        revise_memo(item, draw)
+
+        def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
+            return {
+                "bill_number": None,
+                "amount": money(d.between(500, 30_000)),
+                "amount_due": "0.00",
+                "position": position,
+            }
+
+        edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
+        _retotal(item)
+
+
+class VendorRefundFactory(DocumentFactory):
+    endpoint = "vendor_refunds"
+    party = "vendors"
+    party_field = "vendor_id"
+    memos = ("Refund of deposit", "Overpayment returned", "Rückerstattung", "")
+
+    def build(self, row: RowContext) -> dict[str, Any]:
+        head, draw = self.head(row), self.body(row)
+        refs = row.world.refs
+        mode = price_mode(draw)
+        lines = []
+        for k in range(1, draw.weighted((1, 2), (4, 1)) + 1):
+            amount = payment_amount(draw, mode)
+            from_credit = draw.chance(0.6)
+            lines.append(
+                {
+                    "vendor_credit_number": number_of(
+                        "vendor_credits", refs.pick("vendor_credits", draw)
+                    )
+                    if from_credit
+                    else None,
+                    "vendor_prepayment_number": None
+                    if from_credit
+                    else number_of("vendor_prepayments", refs.pick("vendor_prepayments", draw)),
+                    "amount": money(amount),
+                    "position": k,
+                    "bank_or_credit_card_amount": money(amount),
+                }
+            )
+        amount_text = money(total(lines))
+        item: dict[str, Any] = {
+            "custom_fields": custom_field_values(
+                row, draw, row.world.custom_fields_for("vendor_refund")
+            ),
+            "attachments": attachments(draw, row.rid, 1),
+            "classifications": classifications(draw),
+            "transaction_ids": transaction_ids(row.rid, row.record_status),
+        }
+        put_actors(item, row, draw)
+        method = draw.pick((None, *PAYMENT_METHOD_IDS))
+        item.update(
+            {
+                "internal_id": row.rid,
+                "number": head.number,
+                "account_number": draw.pick((None, bank_for(head.currency))),
+                "items": lines,
+                **company_fields(head.company),
+                "vendor_id": head.party_id,
+                "vendor_name": self.party_name(row, head.party_id) or "",
+                "memo": head.memo,
+                "check_number": check_number(draw),
+                "date": iso(head.posted),
+                "transaction_date": iso(head.inception),
+                "currency_iso_4217_code": head.currency,
+                "exchange_rate": head.exchange_rate,
+                "bank_or_credit_card_amount": amount_text,
+                "amount": amount_text,
+                "record_status": row.record_status,
+                "payment_method_id": method,
+                "paper_check_status": paper_check_status(draw, method),
+            }
+        )
+        return item
+
+    def edit(self, item: dict[str, Any], draw: Draw) -> None:
+        revise_memo(item, draw)
+
+        def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
+            return _flat_payment_line(
+                d, position, vendor_credit_number=None, vendor_prepayment_number=None
+            )
+
+        edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
+        _retotal(item, "bank_or_credit_card_amount")
+
+
+# --------------------------------------------------------------------------- paper checks
+
+PAPER_CHECK_STATUSES = ("not_printed", "printed", "archived")
+SOURCE_TYPES = ("direct_expense", "vendor_payment", "vendor_prepayment", "customer_refund")
+_SOURCE_TABLES = {
+    "direct_expense": "direct_expenses",
+    "vendor_payment": "vendor_payments",
+    "vendor_prepayment": "vendor_prepayments",
+    "customer_refund": "customer_refunds",
+}
+
+
+class PaperCheckFactory(BaseFactory):
+    """PublicPaperCheckSchemaOut. `created_at` is served as a date only ("2024-01-15"),
+    although the document types it as a date-time."""
+
+    categories: Mapping[str, Sequence[Any]] = MappingProxyType({"source_record_type": SOURCE_TYPES})
+    category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
+        {"source_record_type": (0.2, 0.55, 0.1, 0.15)}
+    )
+    _salt = salt("paper_checks")
+
+    def build(self, row: RowContext) -> dict[str, Any]:
+        draw = Draw(row.seed, self._salt, row.rid)
+        refs = row.world.refs
+        company = row.world.company(row.company_id)
+        source_type = row.categories["source_record_type"]
+        table = _SOURCE_TABLES[source_type]
+        source_id = refs.pick(table, draw)
+        created = day_of(row.created_ts)
+        account = bank_for(company.currency)
+        customer = refs.pick("customers", draw) if source_type == "customer_refund" else None
+        vendor = None if customer is not None else refs.pick("vendors", draw)
+        customer_name = refs.field("customers", customer, "name") if customer else None
+        vendor_name = refs.field("vendors", vendor, "name") if vendor else None
+        payee = customer_name or vendor_name
+        return {
+            "id": row.rid,
+            "created_at": iso(created),
+            "transaction_date": iso(day_of((row.created_ts or 0) - draw.below(5) * DAY)),
+            "source_record_type": source_type,
+            "source_record_id": source_id,
+            "source_record_number": number_of(table, source_id),
+            "check_number": str(1000 + row.rid),
+            **{k: v for k, v in company_fields(company).items() if k != "company_currency"},
+            "memo": draw.pick(("", "Invoice 4471 / 4472", "Rent — June", "Refund")),
+            "amount": money(payment_amount(draw, draw.weighted(("normal", "large"), (30, 1)))),
+            "currency_iso_4217_code": company.currency,
+            "account_number": account,
+            "account_name": CHART[ACCOUNT_ID[account] - 1].name,
+            "payee_name": payee if draw.chance(0.9) else None,
+            "customer_id": customer,
+            "customer_name": customer_name,
+            "vendor_id": vendor,
+            "vendor_name": vendor_name,
+            "record_status": row.record_status,
+        }
+
+    def edit(self, item: dict[str, Any], draw: Draw) -> None:
+        revise_memo(item, draw)
