@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import sys
 import time
-from collections.abc import Generator, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -74,7 +74,11 @@ class DualEntryStream(RESTStream[int]):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(
-        self, tap: Tap, endpoint: Endpoint, schema: dict[str, Any], run: RunContext
+        self,
+        tap: Tap,
+        endpoint: Endpoint,
+        schema: dict[str, Any],
+        run: Callable[[], RunContext],
     ) -> None:
         self.endpoint = endpoint
         super().__init__(tap=tap, name=endpoint.name, schema=schema, path=endpoint.path)
@@ -83,22 +87,12 @@ class DualEntryStream(RESTStream[int]):
         self.replication_key = (
             REPLICATION_KEY if endpoint.incremental and REPLICATION_KEY in properties else None
         )
-        self.settings = run.settings
-        self._run = run
-        self.api_path = f"/public/{run.settings.api_version}/{endpoint.path}"
-        self.client = DualEntryClient(
-            api_url=run.settings.api_url,
-            api_key=str(self.config.get("api_key", "")),
-            user_agent=self.user_agent,
-            timeout=run.settings.request_timeout,
-            pacer=run.pacer,
-            policy=run.policy,
-            logger=self.logger,
-            stream_name=self.name,
-        )
+        # Resolved on first use, so that discovery works whatever the settings say.
+        self._run_context = run
         self.drift = SchemaDrift(self.name, self.logger)
         self.logger.addFilter(_quiet_known_failures)
         self.read_stats = ReadStats()
+        self.records_delivered = 0
         self.lines: list[LineStream] = []
         self.started_at: float | None = None
         self.finished_at: float | None = None
@@ -112,6 +106,31 @@ class DualEntryStream(RESTStream[int]):
         # writer merges each stream's part into the full STATE (see output.py).
         bookmarks = tap.state.setdefault("bookmarks", {})
         self._own_state: TapState = {"bookmarks": {self.name: bookmarks.setdefault(self.name, {})}}
+
+    @cached_property
+    def run(self) -> RunContext:
+        return self._run_context()
+
+    @property
+    def settings(self) -> Settings:
+        return self.run.settings
+
+    @property
+    def api_path(self) -> str:
+        return f"/public/{self.settings.api_version}/{self.endpoint.path}"
+
+    @cached_property
+    def client(self) -> DualEntryClient:
+        return DualEntryClient(
+            api_url=self.settings.api_url,
+            api_key=str(self.config.get("api_key", "")),
+            user_agent=self.user_agent,
+            timeout=self.settings.request_timeout,
+            pacer=self.run.pacer,
+            policy=self.run.policy,
+            logger=self.logger,
+            stream_name=self.name,
+        )
 
     @cached_property
     def shaper(self) -> RecordShaper:
@@ -265,6 +284,7 @@ class DualEntryStream(RESTStream[int]):
                 updated = record.get(REPLICATION_KEY)
                 if updated is not None and (newest is None or updated > newest):
                     newest = updated
+                self.records_delivered += 1
                 yield record
                 for line_stream in self.lines:
                     line_stream.write_lines(row)
@@ -309,7 +329,9 @@ class DualEntryStream(RESTStream[int]):
             for row in view.rows:
                 self.derive(row)
             for row in view.fresh:
-                yield self.shaper(row)
+                record = self.shaper(row)
+                self.records_delivered += 1
+                yield record
                 for line_stream in self.lines:
                     line_stream.write_lines(row)
             if len(seen) >= view.count and reader.position >= main.arrivals:
@@ -400,7 +422,7 @@ class DualEntryStream(RESTStream[int]):
 
     def request_interval(self) -> float:
         """Steady-state seconds per request under the pacing, for ETAs."""
-        return self._run.pacer.expected_interval(self.api_path)
+        return self.run.pacer.expected_interval(self.api_path)
 
     def _is_last(self, context: Context | None) -> bool:
         partitions = self.partitions

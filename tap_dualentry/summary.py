@@ -19,18 +19,18 @@ def log_summary(logger: logging.Logger, streams: Sequence[Stream], elapsed: floa
     for stream in streams:
         if not isinstance(stream, DualEntryStream):
             continue
-        stats, reads = stream.client.stats, stream.read_stats
+        stats = stream.client.stats
         seconds = (
             (stream.finished_at or stream.started_at or 0.0) - (stream.started_at or 0.0)
             if stream.started_at is not None
             else 0.0
         )
-        total_rows += reads.rows
+        total_rows += stream.records_delivered
         total_requests += stats.requests
         logger.info(
             "  %-40s rows=%-8d requests=%-6d retries=%-4d 429s=%-4d time=%.1fs",
             stream.name,
-            reads.rows,
+            stream.records_delivered,
             stats.requests,
             stats.retries,
             stats.rate_limited,

@@ -99,7 +99,9 @@ class TapDualEntry(Tap):
         for endpoint in CATALOGUE:
             if version == "v1" and not endpoint.v1:
                 continue
-            parent = DualEntryStream(self, endpoint, load_schema(endpoint.name), self.run_context)
+            parent = DualEntryStream(
+                self, endpoint, load_schema(endpoint.name), lambda: self.run_context
+            )
             streams.append(parent)
             for lines in endpoint.lines:
                 child_name = endpoint.child_name(lines)

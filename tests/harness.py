@@ -135,9 +135,10 @@ def run_cli(
         env={**os.environ, **(env or {})},
         check=False,
     )
+    singer_output = "--discover" not in args and "--about" not in args
     return TapRun(
         completed.returncode,
-        parse_messages(completed.stdout),
+        parse_messages(completed.stdout) if singer_output else [],
         stderr=completed.stderr,
         raw=completed.stdout,
     )

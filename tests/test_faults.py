@@ -1,0 +1,242 @@
+"""Faults the tap rides through, failures it reports in one line, bad data it
+neither drops silently nor lets through, and a connection check."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+
+import pytest
+from dualentry_emulator import FaultPlan
+from harness import API_KEY, base_config, catalog_for, list_requests, run_cli, run_tap
+
+from tap_dualentry.api import DualEntryClient
+from tap_dualentry.errors import AuthenticationError
+from tap_dualentry.ratelimit import Unlimited
+from tap_dualentry.retry import RetryPolicy
+
+CUSTOMERS = ["customers"]
+RANDOM_FAULTS = (
+    "http_500",
+    "http_502",
+    "http_503",
+    "http_504",
+    "rate_limited",
+    "slow",
+    "reset",
+    "truncated",
+    "not_json",
+    "missing_keys",
+)
+
+
+def fault_config(emu, **settings):
+    # A short timeout makes the emulator's "slow" replies read timeouts.
+    return base_config(emu, request_timeout=1, **settings)
+
+
+def assert_waits_honoured(emu, slack: float = 5.0) -> int:
+    """Every request after a 429 came at least Retry-After later, and not much later."""
+    requests = list_requests(emu)
+    checked = 0
+    for before, after in itertools.pairwise(requests):
+        if before.status == 429 and before.retry_after is not None:
+            asked = float(before.retry_after)
+            waited = after.monotonic - before.monotonic
+            assert asked - 0.05 <= waited <= asked + slack, (asked, waited)
+            checked += 1
+    return checked
+
+
+def test_ten_percent_faults_still_deliver_every_row(emulator, caplog):
+    rates = {kind: 0.01 for kind in RANDOM_FAULTS}
+    emu = emulator(
+        rows={"customers": 5000},
+        faults=FaultPlan(seed=21, slow_seconds=2, retry_after_seconds=1, **rates),
+    )
+    with caplog.at_level(logging.INFO):
+        run = run_tap(fault_config(emu), streams=CUSTOMERS)
+    assert run.exit_code == 0
+    ids = [r["id"] for r in run.records("customers")]
+    assert len(ids) == len(set(ids)) == 5000
+    faulted = [r for r in list_requests(emu) if r.fault]
+    assert len(faulted) >= 0.08 * len(list_requests(emu))
+    assert len({r.fault for r in faulted}) >= 5
+    assert assert_waits_honoured(emu) == sum(1 for r in faulted if r.status == 429)
+    retry_lines = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert retry_lines and all("attempt" in line for line in retry_lines)
+
+
+@pytest.mark.parametrize("kind", RANDOM_FAULTS)
+def test_each_fault_kind_is_ridden_through(emulator, kind):
+    emu = emulator(
+        rows={"customers": 400},
+        faults=FaultPlan(seed=3, slow_seconds=2, retry_after_seconds=1, **{kind: 0.3}),
+    )
+    run = run_tap(fault_config(emu, page_size=50), streams=CUSTOMERS)
+    assert run.exit_code == 0
+    assert sorted(r["id"] for r in run.records("customers")) == sorted(emu.table("customers").ids())
+    assert any(r.fault == kind for r in list_requests(emu))
+
+
+@pytest.mark.parametrize("variant", ["seconds", "http_date", "none"])
+def test_rate_limit_replies_do_not_spend_fault_retries(emulator, variant):
+    emu = emulator(
+        rows={"customers": 300},
+        faults=FaultPlan(seed=5, rate_limited=0.3, retry_after=variant, retry_after_seconds=1),
+    )
+    # One try per request for faults: only patience with 429s can get this through.
+    run = run_tap(fault_config(emu, page_size=50, max_tries=1), streams=CUSTOMERS)
+    assert run.exit_code == 0
+    assert len(run.records("customers")) == 300
+    throttled = [r for r in list_requests(emu) if r.status == 429]
+    assert throttled
+    if variant == "seconds":
+        assert assert_waits_honoured(emu) == len(throttled)
+    assert run.tap is not None
+    assert run.tap.streams["customers"].client.stats.rate_limited == len(throttled)
+
+
+def test_waiting_out_429s_is_bounded(emulator, tmp_path):
+    emu = emulator(
+        rows={"customers": 50},
+        faults=FaultPlan(persistent={"customers": 429}, retry_after_seconds=1),
+    )
+    run = run_cli(fault_config(emu, max_rate_limit_wait=3), tmp_path, streams=CUSTOMERS)
+    assert run.exit_code == 1
+    assert "429" in run.stderr and "max_rate_limit_wait" in run.stderr
+    assert "Traceback" not in run.stderr
+    # Waits of 1-2 s, then 2-4 s: the second would pass the 3 s bound.
+    assert 2 <= len(list_requests(emu)) <= 4
+
+
+def test_a_persistent_fault_names_stream_status_and_attempts(emulator, tmp_path):
+    emu = emulator(rows={"customers": 50}, faults=FaultPlan(persistent={"customers": 503}))
+    run = run_cli(fault_config(emu, max_tries=3), tmp_path, streams=CUSTOMERS)
+    assert run.exit_code == 1
+    error_lines = [line for line in run.stderr.splitlines() if "ERROR" in line]
+    assert any(
+        "'customers'" in line and "HTTP 503" in line and "3 times" in line for line in error_lines
+    )
+    assert len(list_requests(emu)) == 3
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("status", [400, 404, 403])
+def test_client_errors_are_not_retried_and_say_what_failed(emulator, tmp_path, status):
+    emu = emulator(rows={"customers": 50}, faults=FaultPlan(persistent={"customers": status}))
+    run = run_cli(fault_config(emu), tmp_path, streams=CUSTOMERS)
+    assert run.exit_code == 1
+    assert len(list_requests(emu)) == 1
+    assert f"{status}" in run.stderr and "'customers'" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_rejected_key_stops_at_once_naming_the_environment(emulator, tmp_path):
+    emu = emulator(rows={"customers": 50})
+    config = {**fault_config(emu), "api_key": "not-the-key"}
+    run = run_cli(config, tmp_path, streams=CUSTOMERS)
+    assert run.exit_code == 1
+    assert "API key was rejected" in run.stderr and emu.url in run.stderr
+    assert len(list_requests(emu)) == 1
+    assert "Traceback" not in run.stderr
+    assert "not-the-key" not in run.stderr
+
+
+def test_a_missing_key_header_is_reported_as_such(emulator):
+    emu = emulator(rows={"customers": 5})
+    client = DualEntryClient(
+        api_url=emu.url,
+        api_key=API_KEY,
+        user_agent="test",
+        timeout=5,
+        pacer=Unlimited(),
+        policy=RetryPolicy(),
+        logger=logging.getLogger("test"),
+        stream_name="customers",
+    )
+    del client._headers["X-API-KEY"]  # as a proxy that strips headers would
+    with pytest.raises(AuthenticationError, match="no API key reached it"):
+        client.get_page("/public/v1/customers/", [], 0)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"api_key": ""}, "api_key"),
+        ({"api_key": "   "}, "api_key"),
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": 101}, "page_size"),
+        ({"api_url": "api.dualentry.com"}, "api_url"),
+        ({"api_url": "https://api.dualentry.com/public/v1"}, "api_url"),
+        ({"api_version": "v3"}, "api_version"),
+        ({"start_date": "last tuesday"}, "start_date"),
+        ({"record_statuses": ["deleted"]}, "record_statuses"),
+        ({"request_timeout": 0}, "request_timeout"),
+    ],
+)
+def test_bad_settings_are_named_in_one_line(tmp_path, change, named):
+    config = {"api_key": API_KEY, "api_url": "http://127.0.0.1:9", **change}
+    run = run_cli(config, tmp_path)
+    assert run.exit_code == 1
+    errors = [line for line in run.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, run.stderr
+    assert named in errors[0]
+    assert "Traceback" not in run.stderr
+    assert not run.messages
+
+
+def test_a_missing_key_is_an_error_not_a_fallback(tmp_path):
+    run = run_cli({"api_url": "http://127.0.0.1:9"}, tmp_path)
+    assert run.exit_code == 1
+    assert "api_key" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_undeclared_fields_are_dropped_and_reported_once(emulator, caplog):
+    emu = emulator(rows={"customers": 200})
+    config = base_config(emu)
+    catalog = catalog_for(config, CUSTOMERS)
+    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == "customers")
+    del entry["schema"]["properties"]["website"]
+    with caplog.at_level(logging.WARNING):
+        run = run_tap(config, catalog=catalog)
+    assert run.exit_code == 0
+    assert len(run.records("customers")) == 200
+    assert all("website" not in r for r in run.records("customers"))
+    reports = [r for r in caplog.records if "'website'" in r.getMessage()]
+    assert len(reports) == 1
+
+
+def test_a_lossy_type_mismatch_fails_the_stream_without_showing_the_value(emulator, tmp_path):
+    emu = emulator(rows={"customers": 20})
+    config = base_config(emu)
+    catalog = catalog_for(config, CUSTOMERS)
+    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == "customers")
+    entry["schema"]["properties"]["email"] = {"type": "integer"}
+    catalog_file = tmp_path / "catalog.json"
+    catalog_file.write_text(json.dumps(catalog))
+    run = run_cli(config, tmp_path, "--catalog", str(catalog_file))
+    assert run.exit_code == 1
+    assert "field 'email' should be integer but DualEntry sent string" in run.stderr
+    emails = {row["email"] for row in emu.table("customers").rows() if row["email"]}
+    assert not any(email in run.stderr for email in emails)
+    assert "Traceback" not in run.stderr
+
+
+def test_connection_check_reports_success_and_failures(emulator, tmp_path):
+    emu = emulator(rows={"customers": 5})
+    ok = run_cli(base_config(emu), tmp_path, "--test")
+    assert ok.exit_code == 0 and "Connected to" in ok.stderr
+    assert [r.endpoint for r in emu.requests] == ["health"]
+
+    rejected = run_cli({**base_config(emu), "api_key": "wrong"}, tmp_path, "--test")
+    assert rejected.exit_code == 1 and "API key was rejected" in rejected.stderr
+
+    unreachable = run_cli(
+        {"api_key": API_KEY, "api_url": "http://127.0.0.1:9", "max_tries": 1}, tmp_path, "--test"
+    )
+    assert unreachable.exit_code == 1
+    assert "Connection test failed" in unreachable.stderr
+    assert "connection failed" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
