@@ -175,6 +175,14 @@ class DualEntryStream(RESTStream[int]):
             return [{"company_id": int(company)} for company in company_ids]
         return None
 
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[dict[str, Any] | None]:
+        """None: line streams are written from the parent's own loop (see lines.py),
+        not synced once per parent record as the SDK would."""
+        del record, context
+        return ()
+
     def _increment_stream_state(self, latest_record: Any, *, context: Any = None) -> None:  # noqa: ANN401
         """Bookmarks are written once a pass completes, never per record (see _finish_pass)."""
         del latest_record, context
