@@ -94,6 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.trailing_slash_required,
         metavar="yes|no",
     )
+    g.add_argument(
+        "--updated-ordering",
+        choices=("accept", "reject", "ignore"),
+        default=defaults.updated_ordering,
+        help="ordering=-updated_at on lists whose documented default is id",
+    )
+    g.add_argument(
+        "--updated-after-filter",
+        type=_yes_no,
+        default=defaults.updated_after_filter,
+        metavar="yes|no",
+        help="newer API: updated_after/updated_before and created_at/updated_at on "
+        "invoices, bills, journal entries",
+    )
     g = p.add_argument_group("faults")
     g.add_argument(
         "--fault",
@@ -130,6 +144,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         untimestamped_fraction=args.untimestamped_fraction,
         timestamp_style=args.timestamp_style,
         trailing_slash_required=args.trailing_slash_required,
+        updated_ordering=args.updated_ordering,
+        updated_after_filter=args.updated_after_filter,
     )
     rate_limits = None
     if args.rate_limits == "documented":

@@ -22,10 +22,14 @@ FALLBACK_IDS = range(1, 101)
 """Ids cited when the referenced table is not served or empty (dangling, but plausible)."""
 
 
+_FIELD_CACHE = 100_000
+
+
 class References:
     def __init__(self, table: TableGetter | None = None) -> None:
         self._table = table
         self._ids: dict[str, Sequence[int]] = {}
+        self._fields: dict[tuple[str, int, str], Any] = {}
 
     def table(self, name: str) -> Table | None:
         return self._table(name) if self._table is not None else None
@@ -50,6 +54,14 @@ class References:
         return ids[index] if index < len(ids) else ids[-1] + 1 + index - len(ids)
 
     def field(self, name: str, rid: int, field: str) -> Any:
-        """A field of the referenced row as generated (None if there is no such row)."""
+        """A field of the referenced row as generated (None if there is no such row).
+        Generated values never change, so they are remembered (a bounded cache)."""
+        key = (name, rid, field)
+        if key in self._fields:
+            return self._fields[key]
         table = self.table(name)
-        return table.generated_field(rid, field) if table is not None else None
+        value = table.generated_field(rid, field) if table is not None else None
+        if len(self._fields) >= _FIELD_CACHE:
+            self._fields.clear()
+        self._fields[key] = value
+        return value

@@ -39,6 +39,8 @@ from .timestamps import NO_TS, from_us, render, to_us
 from .world import World
 
 MAX_VIEWS = 8
+BUILT_CACHE = 4096
+"""Generated items kept per table (a page read twice is built once)."""
 
 _EDIT = salt("edit")
 _INSERT = salt("insert")
@@ -110,6 +112,7 @@ class Table:
         self._generated = size
         self._alive_count = size
         self._overrides: dict[int, dict[str, Any]] = {}
+        self._built: dict[int, dict[str, Any]] = {}  # insertion-ordered: oldest first out
         self._views: OrderedDict[tuple[Any, ...], _View] = OrderedDict()
         self._mutations = 0
         self._pk_index: dict[Any, int] | None = None
@@ -141,7 +144,15 @@ class Table:
     def _raw(self, slot: int) -> dict[str, Any]:
         """The stored or generated item, before server-side decoration."""
         item = self._overrides.get(slot)
-        return item if item is not None else self.factory.build(self.context(slot))
+        if item is not None:
+            return item
+        item = self._built.get(slot)
+        if item is None:
+            item = self.factory.build(self.context(slot))
+            if len(self._built) >= BUILT_CACHE:
+                del self._built[next(iter(self._built))]
+            self._built[slot] = item
+        return item
 
     def visible(self, slot: int) -> dict[str, Any]:
         """The served item (shared: callers must not modify it)."""
@@ -180,10 +191,10 @@ class Table:
     def field(self, slot: int, path: str) -> Any:
         """A visible field by dotted path, without building the whole item when possible."""
         first, _, rest = path.partition(".")
-        item = self._overrides.get(slot)
+        item = self._overrides.get(slot) or self._built.get(slot)
         if item is not None:
             value = item.get(first)
-        else:
+        else:  # a scan (filter, sort): do not fill the page cache with the whole table
             try:
                 value = self.factory.field(self.context(slot), first)
             except LookupError:
@@ -364,6 +375,7 @@ class Table:
 
     def _mutate(self, slot: int, change: Callable[[], None]) -> None:
         """Apply `change` to one row, keeping every cached view ordered and filtered."""
+        self._built.pop(slot, None)  # its columns are about to change
         views = list(self._views.values())
         for view in views:
             index = bisect_left(view.slots, view.key(slot), key=view.key)

@@ -173,7 +173,7 @@ class ContractFactory(DocumentFactory):
             ),
             "completed_approvals_count": total_approvals - pending if total_approvals else 0,
             "total_approvals_count": total_approvals,
-            "integrationremote_records": remote_records(draw, row.rid, row.style, row.created_ts),
+            "integration_remote_records": remote_records(draw, row.rid, row.style, row.created_ts),
             "id": row.rid,
             "number": head.number,
             **company_fields(company),

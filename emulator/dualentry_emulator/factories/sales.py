@@ -468,7 +468,7 @@ class CustomerCreditFactory(DocumentFactory):
             "custom_fields": custom_field_values(
                 row, draw, row.world.custom_fields_for("customer_credit")
             ),
-            "integrationremote_records": remote_records(draw, row.rid, row.style, row.created_ts),
+            "integration_remote_records": remote_records(draw, row.rid, row.style, row.created_ts),
         }
         put_actors(item, row, draw)
         addresses = _addresses(draw, name)
