@@ -117,7 +117,7 @@ def oracle(
         )
     if isinstance(flt, TextContains):
         texts = [
-            t for r in rows for t in [_get(r, flt.getters[0])] if isinstance(t, str) and len(t) >= 3
+            t for r in rows for t in [_get(r, flt.getters[0])] if isinstance(t, str) and len(t) >= 2
         ]
         if not texts:
             return None
