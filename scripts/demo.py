@@ -52,7 +52,8 @@ class Landed:
 
 
 def served_endpoints() -> list[Endpoint]:
-    return [e for e in CATALOGUE if e.name in SERVED]
+    """Catalogue entries the emulator serves under the tap's default API version (v1)."""
+    return [e for e in CATALOGUE if e.name in SERVED and e.v1 and "v1" in SERVED[e.name].versions]
 
 
 def served_streams() -> list[str]:
@@ -62,13 +63,16 @@ def served_streams() -> list[str]:
     return names
 
 
+MONEY_WORDS = ("amount", "total", "balance", "cost", "price", "paid")
+
+
 def money_column(stream: str) -> str | None:
-    """The stream's headline amount: `amount` if it has one, else its first number field."""
+    """The stream's headline amount: `amount`, else the first money-like number field."""
     properties = load_schema(stream)["properties"]
     numbers = [name for name, schema in properties.items() if "number" in schema.get("type", [])]
     if "amount" in numbers:
         return "amount"
-    return numbers[0] if numbers else None
+    return next((n for n in numbers if any(word in n for word in MONEY_WORDS)), None)
 
 
 def read_landed(directory: Path, stream: str, requests: Counter[str]) -> Landed:
@@ -81,7 +85,8 @@ def read_landed(directory: Path, stream: str, requests: Counter[str]) -> Landed:
     if column:
         total = sum((Decimal(str(r[column])) for r in rows if r.get(column) is not None), Decimal())
         money = (column, total)
-    keys = {e.name: e.primary_keys[0] for e in served_endpoints()}
+    # Rows are matched to the emulator's changes by a single-column key.
+    keys = {e.name: e.primary_keys[0] for e in served_endpoints() if len(e.primary_keys) == 1}
     ids = {r.get(keys[stream]) for r in rows} if stream in keys else set()
     return Landed(len(rows), money, requests.get(stream, 0), ids)
 
@@ -109,13 +114,13 @@ def meltano(args: list[str], env: dict[str, str], log: Path) -> float:
 
 def table(title: str, landed: dict[str, Landed], note: dict[str, str]) -> None:
     print(f"\n{title}")
-    header = f"  {'stream':<34} {'requests':>8} {'rows':>7}  {'money total':<28} note"
+    header = f"  {'stream':<40} {'requests':>8} {'rows':>7}  {'money total':<30} note"
     print(header)
     print("  " + "-" * (len(header) - 2))
     for stream, item in landed.items():
         requests = str(item.requests) if stream in SERVED else "-"
         money = f"{item.money[0]}={item.money[1]:,}" if item.money else "(no amounts)"
-        print(f"  {stream:<34} {requests:>8} {item.rows:>7}  {money:<28} {note.get(stream, '')}")
+        print(f"  {stream:<40} {requests:>8} {item.rows:>7}  {money:<30} {note.get(stream, '')}")
 
 
 def mutate(emu: Emulator, per_table: int) -> dict[str, list[int]]:
@@ -128,15 +133,20 @@ def mutate(emu: Emulator, per_table: int) -> dict[str, list[int]]:
         edited = ids[step::step][:per_table]
         for pk in edited:
             table.edit(pk)
-        archived = [pk for pk in ids[step // 2 :: step] if pk not in edited][:2]
-        for pk in archived:
-            table.archive(pk)
+        archived: list[Any] = []
+        if table.spec.record_statuses and "archived" in table.statuses:
+            archived = [pk for pk in ids[step // 2 :: step] if pk not in edited][:2]
+            for pk in archived:
+                table.archive(pk)
         inserted = table.insert(n=3)
         changed[endpoint.name] = [*edited, *archived, *inserted]
-        print(
-            f"  {endpoint.name}: edited {len(edited)}, archived {len(archived)}, inserted "
-            f"{len(inserted)} (ids {', '.join(map(str, changed[endpoint.name]))})"
-        )
+        if endpoint.name == "customers":
+            print(f"  customers: edited ids {edited}, archived {archived}, inserted {inserted}")
+    total = sum(len(ids) for ids in changed.values())
+    print(
+        f"  every served table ({len(changed)}): {per_table} edited, 3 inserted, 2 archived "
+        f"where the table has record statuses ({total} rows)"
+    )
     return changed
 
 
@@ -151,7 +161,11 @@ class Demo:
         self.args = args
         self.streams = served_streams()
         self.log = OUTPUT / "meltano.log"
-        rows = {e.name: args.rows for e in served_endpoints()}
+        rows = {
+            e.name: args.rows if e.name == "customers" else args.other_rows
+            for e in served_endpoints()
+        }
+        self.rows = rows
         self.emu = Emulator(key, seed=args.seed, rows=rows, rate_limits=self.limits)
         self.env = {
             **os.environ,
@@ -176,8 +190,8 @@ class Demo:
             f"${KEY_VARIABLE} or generated, never shown)"
         )
         print(
-            f"  serves {', '.join(sorted(SERVED))}: {self.args.rows} rows each "
-            f"(seed {self.args.seed})"
+            f"  serves {len(self.rows)} endpoints: {self.args.rows} customers, "
+            f"{self.args.other_rows} rows in each other table (seed {self.args.seed})"
         )
         if self.limits is None:
             print(
@@ -200,9 +214,8 @@ class Demo:
         env = {**self.env, "TARGET_JSONL_DESTINATION_PATH": str(out)}
         seconds = meltano(["run", *flags, "tap-dualentry", "target-jsonl"], env, self.log)
         requests = Counter(r.endpoint for r in self.emu.requests)
-        landed = {s: read_landed(out, s, requests) for s in self.streams}
-        table(f"Landed in {out.relative_to(ROOT)} ({seconds:.0f}s):", landed, self.notes)
-        return landed
+        print(f"  done in {seconds:.0f}s")
+        return {s: read_landed(out, s, requests) for s in self.streams}
 
     def bookmarks(self) -> dict[str, str]:
         """Each stream's bookmark, as Meltano's state store holds it."""
@@ -232,25 +245,26 @@ def compare(
     second: dict[str, Landed],
     changed: dict[str, set[Any]],
 ) -> None:
-    print("\nRun 1 -> run 2 (requests, rows):")
+    header = f"  {'stream':<40} {'requests':>14} {'rows':>14}  changed rows delivered"
+    print(f"\n{header}\n  " + "-" * (len(header) - 2))
     for stream in streams:
         a, b = first[stream], second[stream]
-        line = f"  {stream:<34} requests {a.requests:>5} -> {b.requests:<5}"
-        line += f" rows {a.rows:>6} -> {b.rows}"
-        if stream in changed:
-            found = len(changed[stream] & b.ids)
-            line += f"  ({found} of the {len(changed[stream])} changed rows among them)"
+        requests = f"{a.requests} -> {b.requests}" if stream in SERVED else "(from parent)"
+        line = f"  {stream:<40} {requests:>14} {f'{a.rows} -> {b.rows}':>14}"
+        if changed.get(stream) and a.ids:
+            line += f"  {len(changed[stream] & b.ids)} of {len(changed[stream])}"
         print(line)
     print(
-        "  Incremental streams read newest first and stop on the page holding their bookmark:\n"
-        "  run 2 sends that page, every changed row and the unchanged rest of the page.\n"
-        "  Full-table streams have no change signal and are read again in full."
+        "\n  Incremental streams read newest first and stop on the page that holds their\n"
+        "  bookmark: run 2 sends that page, i.e. every changed row plus the unchanged rest of\n"
+        "  the page. Full-table streams have no change signal and are read again in full."
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="DualEntry -> Meltano -> JSON Lines, twice.")
-    parser.add_argument("--rows", type=int, default=1000, help="rows per emulated table")
+    parser.add_argument("--rows", type=int, default=1000, help="customers in the emulator")
+    parser.add_argument("--other-rows", type=int, default=200, help="rows of its other tables")
     parser.add_argument("--seed", type=int, default=7, help="emulator data seed")
     parser.add_argument("--changes", type=int, default=5, help="rows edited per table")
     parser.add_argument(
@@ -269,17 +283,22 @@ def main() -> int:
         demo.introduce()
         print("\nRun 1: meltano run --full-refresh tap-dualentry target-jsonl (no stored state)")
         first = demo.run(1, "--full-refresh")
+        table(f"What landed in {OUTPUT.relative_to(ROOT)}/run1:", first, demo.notes)
         before = demo.bookmarks()
-        for name, value in before.items():
-            print(f"  bookmark {name} = {value} (Meltano state store, {STATE_ID})")
+        print(f"\n  Meltano's state store ({STATE_ID}) holds {len(before)} bookmarks, e.g.")
+        for name in list(before)[:3]:
+            print(f"    {name} = {before[name]}")
 
         print("\nChanging rows in the emulator's tables:")
         changed = {name: set(ids) for name, ids in mutate(demo.emu, args.changes).items()}
 
         print("\nRun 2: meltano run tap-dualentry target-jsonl (state from Meltano's store)")
         second = demo.run(2)
-        for name, value in demo.bookmarks().items():
-            print(f"  bookmark {name}: {before.get(name)} -> {value}")
+        after = demo.bookmarks()
+        moved = [name for name in after if after[name] != before.get(name)]
+        print(f"  {len(moved)} bookmarks advanced, e.g.")
+        for name in moved[:3]:
+            print(f"    {name}: {before.get(name)} -> {after[name]}")
         compare(demo.streams, first, second, changed)
     finally:
         demo.emu.stop()

@@ -44,18 +44,30 @@ BASE_ENV = {
 }
 
 
-def served_endpoints() -> list[Endpoint]:
-    """The tap's catalogue entries that the emulator serves today."""
-    return [e for e in CATALOGUE if e.name in dualentry_emulator.CATALOGUE]
+def served_endpoints(version: str = "v1") -> list[Endpoint]:
+    """The tap's catalogue entries that the emulator serves today under an API version."""
+    served = dualentry_emulator.CATALOGUE
+    return [
+        e
+        for e in CATALOGUE
+        if e.name in served and version in served[e.name].versions and (e.v1 or version != "v1")
+    ]
 
 
-def served_streams() -> list[str]:
+def served_streams(version: str = "v1") -> list[str]:
     """Every stream the emulator can feed: served endpoints and their line streams."""
     names: list[str] = []
-    for endpoint in served_endpoints():
+    for endpoint in served_endpoints(version):
         names.append(endpoint.name)
         names += [endpoint.child_name(lines) for lines in endpoint.lines]
     return names
+
+
+def table_sizes(customers: int, others: int = 150, version: str = "v1") -> dict[str, int]:
+    """Rows per served table: customers sized for the test, the rest kept small."""
+    return {
+        e.name: customers if e.name == "customers" else others for e in served_endpoints(version)
+    }
 
 
 def select_rules(streams: Iterable[str]) -> str:
@@ -65,7 +77,7 @@ def select_rules(streams: Iterable[str]) -> str:
 
 def expected_rows(emu: Emulator, stream: str) -> list[dict[str, Any]]:
     """What the emulator holds for a stream: its rows, or its parents' lines."""
-    for endpoint in served_endpoints():
+    for endpoint in served_endpoints("v2"):
         if stream == endpoint.name:
             return list(emu.table(endpoint.name).rows())
         for lines in endpoint.lines:
@@ -160,6 +172,8 @@ class MeltanoProject:
             "TAP_DUALENTRY_API_URL": emu.url,
             "TAP_DUALENTRY_API_KEY": API_KEY,
             "TAP_DUALENTRY__SELECT": select_rules(streams),
+            # Test emulators have no rate limits (as in harness.base_config).
+            "TAP_DUALENTRY_RATE_LIMIT_PACING": "false",
             **OFFLINE,
             **settings,
         }

@@ -23,8 +23,8 @@ from meltano_harness import (
     expected_rows,
     installed_sys_dir,
     read_jsonl,
-    served_endpoints,
     served_streams,
+    table_sizes,
 )
 
 pytestmark = [pytest.mark.meltano, pytest.mark.slow]
@@ -107,7 +107,7 @@ def test_target_postgres_settings_are_the_installed_targets_about(meltano_sys_di
 
 
 def test_two_runs_the_second_from_meltanos_state_store(project, emulator, tmp_path):
-    emu = emulator(rows={e.name: 1000 for e in served_endpoints()}, seed=17)
+    emu = emulator(rows=table_sizes(1000), seed=17)
     streams = served_streams()
     first_out, second_out = tmp_path / "run1", tmp_path / "run2"
 

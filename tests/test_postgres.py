@@ -25,14 +25,15 @@ from meltano_harness import (
     expected_rows,
     installed_sys_dir,
     money_columns,
-    served_endpoints,
     served_streams,
+    table_sizes,
 )
 from psycopg import sql
 
 pytestmark = [pytest.mark.postgres, pytest.mark.meltano, pytest.mark.slow]
 
 STATE_ID = "dev:tap-dualentry-to-target-postgres"
+VERSION = "v2"  # serves every endpoint (v1 lacks a few)
 ROWS = 600
 
 
@@ -75,10 +76,11 @@ def database() -> Iterator[tuple[psycopg.Connection[Any], str]]:
 def pipeline(tmp_path, meltano_sys_dir, database, emulator):
     """An emulator with every served table, and a way to load it into the test's schema."""
     connection, schema = database
-    emu = emulator(rows={e.name: ROWS for e in served_endpoints()}, seed=29)
+    emu = emulator(rows=table_sizes(ROWS, version=VERSION), seed=29)
     project = MeltanoProject.create(tmp_path / "project", meltano_sys_dir)
-    streams = served_streams()
-    target = {
+    streams = served_streams(VERSION)
+    fixed = {
+        "TAP_DUALENTRY_API_VERSION": VERSION,
         "TARGET_POSTGRES_HOST": os.environ.get("PGHOST") or "127.0.0.1",
         "TARGET_POSTGRES_PORT": os.environ.get("PGPORT", "5432"),
         "TARGET_POSTGRES_USER": os.environ.get("PGUSER", "postgres"),
@@ -92,11 +94,11 @@ def pipeline(tmp_path, meltano_sys_dir, database, emulator):
             self.emu, self.project, self.streams, self.schema = emu, project, streams, schema
             self.keys = {
                 entry["tap_stream_id"]: entry["key_properties"]
-                for entry in catalog_for(base_config(emu), streams)["streams"]
+                for entry in catalog_for(base_config(emu, api_version=VERSION), streams)["streams"]
             }
 
         def env(self, **settings: str) -> dict[str, str]:
-            return {**project.env(emu, streams, **settings), **target}
+            return {**project.env(emu, streams, **settings), **fixed}
 
         def run(self, **settings: str) -> None:
             project.run("tap-dualentry", "target-postgres", env=self.env(**settings))
