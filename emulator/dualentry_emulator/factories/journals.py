@@ -37,6 +37,7 @@ from .values import (
     currency_for,
     doc_dates,
     exchange_rate,
+    fixed,
     iso,
     money,
     reconciliation_status,
@@ -387,7 +388,7 @@ class RecurringFactory(DocumentFactory):
                 {
                     "item_id": refs.pick("items", draw),
                     "quantity": "1.000000",
-                    "rate": money(draw.between(1_000, 500_000)),
+                    "rate": fixed(draw.between(1_000, 500_000) * 10_000, 6),
                 }
             ],
         }
