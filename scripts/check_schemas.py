@@ -83,6 +83,7 @@ DEFAULT_PARENT_KEY: tuple[str, ...] = ("internal_id",)
 ALLOWED_TYPES = {"object", "array", "string", "integer", "number", "boolean", "null"}
 FORMATS = {"date", "date-time"}
 ANY_JSON = "any JSON value"
+ANY_TYPES = {"string", "number", "integer", "boolean", "object", "array", "null"}
 
 
 def type_list(node: dict[str, Any]) -> list[str]:
@@ -125,14 +126,19 @@ def check_types(path: str, node: dict[str, Any]) -> list[str]:
     unknown = set(types) - ALLOWED_TYPES
     if unknown:
         problems.append(f"{path}: unknown type(s) {sorted(unknown)}")
+    if set(types) == ANY_TYPES:
+        # Any JSON value: every type spelled out, so SQL targets make a JSON column.
+        if ANY_JSON not in node.get("description", ""):
+            problems.append(f'{path}: a field of any type must be described as "{ANY_JSON}"')
+        return problems
     if "number" in types and "string" in types:
         problems.append(f"{path}: number field is also string")
     if "number" in types and isinstance(node.get("type"), str):
         problems.append(f'{path}: decimal field must use a type list, e.g. ["number"]')
     if "format" in node and ("string" not in types or node["format"] not in FORMATS):
         problems.append(f"{path}: format {node['format']!r} on a {types} field")
-    if not types and (set(node) - {"description"} or ANY_JSON not in node.get("description", "")):
-        problems.append(f'{path}: untyped field must be {{}} described as "{ANY_JSON}"')
+    if not types:
+        problems.append(f"{path}: untyped field (spell out every type for any JSON value)")
     return problems
 
 
@@ -153,6 +159,8 @@ def check_shape(path: str, node: dict[str, Any]) -> list[str]:
     """Objects are closed and spelled out, arrays have items, required names exist."""
     problems: list[str] = []
     types = type_list(node)
+    if set(types) == ANY_TYPES:
+        return problems
     if "object" in types and (
         node.get("additionalProperties") is not False or "properties" not in node
     ):

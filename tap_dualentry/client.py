@@ -99,6 +99,9 @@ class DualEntryStream(RESTStream[int]):
         self.strategy: Strategy | None = None
         self._actors = "updated_by" in properties or "created_by" in properties
         self._derives = self._actors or REPLICATION_KEY in properties
+        # Items without a company of their own (customers) say which company they were
+        # read under; null when no company filter is set.
+        self._tags_company = endpoint.company_from_filter
         self._full_run: bool | None = None
         self._cached_first_page: tuple[tuple[tuple[str, str], ...], Page] | None = None
         # This stream's own view of the run's state: only its bookmarks. Parallel
@@ -284,11 +287,14 @@ class DualEntryStream(RESTStream[int]):
         newest: str | None = None
         progress = _Progress(self, context)
         past = PastBookmark(stop_before) if stop_before is not None else None
+        company = context.get("company_id") if context else None
         for view in reader.pages():
             for row in view.rows:
                 self.derive(row)
             for row in view.fresh:
                 record = self.shaper(row)
+                if self._tags_company:
+                    record["company_id"] = company
                 updated = record.get(REPLICATION_KEY)
                 if updated is not None and (newest is None or updated > newest):
                     newest = updated
@@ -338,6 +344,8 @@ class DualEntryStream(RESTStream[int]):
                 self.derive(row)
             for row in view.fresh:
                 record = self.shaper(row)
+                if self._tags_company:
+                    record["company_id"] = context.get("company_id") if context else None
                 self.records_delivered += 1
                 yield record
                 for line_stream in self.lines:

@@ -21,7 +21,7 @@ from tap_dualentry.timestamps import format_timestamp, parse_timestamp
 
 PRODUCTION_URL = "https://api.dualentry.com"
 API_VERSIONS = ("v1", "v2")
-DEFAULT_API_VERSION = "v1"
+DEFAULT_API_VERSION = "v2"
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(

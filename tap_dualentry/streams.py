@@ -53,6 +53,7 @@ class Endpoint:
     replication: Replication = Replication.FULL_TABLE
     ordering: str | None = "id"  # the stable order of full passes; None: takes no ordering
     company_filter: bool = False  # accepts repeated company_id
+    company_from_filter: bool = False  # items carry no company: record the one filtered on
     record_statuses: tuple[str, ...] = ()  # every status, asked for explicitly
     filters: dict[str, str] = field(default_factory=dict)  # setting -> query parameter
     fixed_params: tuple[tuple[str, str], ...] = ()  # for endpoints whose defaults hide rows
@@ -101,6 +102,7 @@ CUSTOMERS = Endpoint(
     replication=Replication.UPDATED_DESC,
     ordering="-updated_at",
     company_filter=True,
+    company_from_filter=True,
     record_statuses=RECORD_STATUSES,
     filters={"customer_types": "customer_type", **APPROVALS},
 )

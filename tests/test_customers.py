@@ -19,7 +19,8 @@ def expected_record(row: dict) -> dict:
     """An emulator row as the tap must deliver it: the API's fields plus derived times."""
     created = canonical((row.get("created_by") or {}).get("timestamp"))
     updated = canonical((row.get("updated_by") or {}).get("timestamp")) or created
-    return {**row, "updated_at": updated, "created_at": created}
+    # company_id says which company filter the row was read under: none here.
+    return {**row, "updated_at": updated, "created_at": created, "company_id": None}
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
