@@ -172,9 +172,9 @@ class Table:
             "updated_at": render(hidden, style, choice >> 16),
         }
 
-    def generated_ids(self) -> list[int]:
+    def generated_ids(self) -> array[int]:
         """The ids the table was generated with (whatever was inserted or deleted since)."""
-        return list(self.cols.rid[: self._generated])
+        return self.cols.rid[: self._generated]
 
     def generated_field(self, rid: int, name: str) -> Any:
         """A top-level field of a row as generated (ignoring later edits), or None."""

@@ -371,8 +371,9 @@ def edit_lines(
 
 
 def line_id(rid: int, position: int) -> int:
-    """Line ids: unique across a table (100 per document), growing with position."""
-    return rid * 100 + position
+    """Line ids: unique across a table (a block of 1000 per document: edits that add lines
+    take the next id up, so blocks never overlap in practice), growing with position."""
+    return rid * 1000 + position
 
 
 def total(lines: list[dict[str, Any]], key: str = "amount") -> int:

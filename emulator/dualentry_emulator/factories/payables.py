@@ -19,6 +19,7 @@ from .documents import (
     cents,
     company_fields,
     edit_lines,
+    line_id,
     number_of,
     price_mode,
     put_actors,
@@ -78,14 +79,12 @@ class VendorPaymentFactory(DocumentFactory):
                     )
                     if kind == "credit"
                     else None,
-                    "journal_entry_line_id": refs.pick("journal_entries", draw) * 100 + 1
+                    "journal_entry_line_id": line_id(refs.pick("journal_entries", draw), 1)
                     if kind == "journal"
                     else None,
-                    "intercompany_journal_entry_line_id": refs.pick(
-                        "intercompany_journal_entries", draw
+                    "intercompany_journal_entry_line_id": line_id(
+                        refs.pick("intercompany_journal_entries", draw), 2
                     )
-                    * 100
-                    + 2
                     if kind == "intercompany"
                     else None,
                     "amount": money(amount),
