@@ -25,11 +25,15 @@ import msgspec
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter, SingerMessageType
 from singer_sdk.singerlib.encoding.simple import Message, StateMessage
 
+from tap_dualentry.records import PlainDecimal
+
 _FLUSHING = {SingerMessageType.STATE, SingerMessageType.ACTIVATE_VERSION}
 QUEUE_SIZE = 2000  # messages; bounds memory when the target reads slower than we fetch
 
 
 def _encode_other(value: Any) -> Any:  # noqa: ANN401
+    if isinstance(value, PlainDecimal):
+        return msgspec.Raw(format(value, "f").encode())
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return str(value)

@@ -39,6 +39,15 @@ _JSON_NAMES = {
 }
 
 
+class PlainDecimal(decimal.Decimal):
+    """A decimal written in plain notation (``0.0000000000``), never as ``0E-10``.
+
+    Only small values need it: everything else prints plainly already.
+    """
+
+    __slots__ = ()
+
+
 def _json_type(value: object) -> str:
     return _JSON_NAMES.get(type(value), type(value).__name__)
 
@@ -169,7 +178,8 @@ class RecordShaper:
                     except decimal.InvalidOperation:
                         raise mismatch(path, "number", value) from None
                     if number.is_finite():
-                        return number
+                        # str() of 0.0000000000 is "0E-10": keep the API's plain digits.
+                        return PlainDecimal(value) if number.adjusted() < -6 else number
                 if kind is float:
                     return decimal.Decimal(repr(value))
                 raise mismatch(path, "number", value)

@@ -1,0 +1,231 @@
+"""Every DualEntry list endpoint as a stream: coverage, schema validity, exact
+decimals, line items, rows hidden by default, and the replication each chooses."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from dualentry_emulator import CATALOGUE as SERVED
+from dualentry_emulator import Behaviour, Emulator
+from harness import API_KEY, base_config, list_requests, run_tap
+from jsonschema import Draft7Validator, FormatChecker
+
+from tap_dualentry.streams import CATALOGUE, load_schema
+from tap_dualentry.tap import TapDualEntry
+
+V2_ONLY = {
+    "depreciation_books",
+    "intercompany_journal_entries",
+    "bank_match_suggestions",
+    "bank_transactions",
+    "vat_rates",
+    "gst_tax_rates",
+    "product_tax_codes",
+}
+
+
+def test_every_list_endpoint_has_a_stream():
+    ours = {endpoint.name: endpoint for endpoint in CATALOGUE}
+    assert len(ours) == 46
+    assert set(ours) == set(SERVED)
+    for name, spec in SERVED.items():
+        assert ours[name].path == spec.path, name
+        assert tuple(ours[name].primary_keys) == tuple(spec.primary_key), name
+        assert ours[name].v1 == ("v1" in spec.versions), name
+    assert {name for name, e in ours.items() if not e.v1} == V2_ONLY
+
+
+@pytest.fixture(scope="module")
+def full_run():
+    with Emulator(API_KEY, seed=17) as emu:
+        run = run_tap(base_config(emu))
+        tables = {name: emu.table(name).rows() for name in SERVED}
+        requests = list(emu.requests)
+    return run, tables, requests
+
+
+def test_all_streams_sync_and_every_record_matches_its_schema(full_run):
+    run, tables, _ = full_run
+    assert run.exit_code == 0
+    schemas = {m["stream"]: m["schema"] for m in run.messages if m["type"] == "SCHEMA"}
+    assert set(SERVED) <= set(schemas)
+    problems = Counter()
+    for message in run.messages:
+        if message["type"] != "RECORD":
+            continue
+        validator = Draft7Validator(schemas[message["stream"]], format_checker=FormatChecker())
+        for error in validator.iter_errors(message["record"]):
+            problems[(message["stream"], error.json_path, error.message[:60])] += 1
+    assert not problems, problems.most_common(10)
+    for name, rows in tables.items():
+        delivered = run.records(name)
+        assert len(delivered) == len(rows), name
+
+
+def test_every_field_arrives_as_the_api_sent_it(full_run):
+    """Field for field, decimals to the last digit (16 fractional digits included)."""
+    run, tables, _ = full_run
+    decoded = [json.loads(line, parse_float=Decimal) for line in run.raw.splitlines()]
+    long_decimals = 0
+    for endpoint in CATALOGUE:
+        keys = endpoint.primary_keys
+        rows = {tuple(row[k] for k in keys): row for row in tables[endpoint.name]}
+        for message in decoded:
+            if message["type"] != "RECORD" or message["stream"] != endpoint.name:
+                continue
+            record = message["record"]
+            row = rows[tuple(record[k] for k in keys)]
+            for field, value in row.items():
+                if isinstance(value, str) and _is_decimal(value):
+                    number = record[field]
+                    if isinstance(number, Decimal):
+                        # The exact digits, trailing zeros included.
+                        assert format(number, "f") == value, (endpoint.name, field)
+                        long_decimals += len(value.split(".")[-1]) == 16
+                        continue
+                if field in ("updated_at", "created_at") and field not in record:
+                    continue
+                if field not in ("updated_at", "created_at"):
+                    assert _plain(record[field]) == _plain(value), (endpoint.name, field)
+    assert long_decimals > 100
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return any(ch.isdigit() for ch in text) and text.strip() == text
+
+
+def _plain(value):
+    """Compare nested values with decimal strings and exact numbers as equal."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):  # a JSON number in the API (customer_deposits[].amount)
+        return repr(value)
+    if isinstance(value, str) and _is_decimal(value) and "." in value:
+        return value
+    return value
+
+
+def test_line_streams_hold_every_line_once(full_run):
+    run, tables, _ = full_run
+    for endpoint in CATALOGUE:
+        parents = {
+            tuple(r[k] for k in endpoint.primary_keys): r for r in run.records(endpoint.name)
+        }
+        for lines in endpoint.lines:
+            child = endpoint.child_name(lines)
+            records = run.records(child)
+            expected = sum(len(row.get(lines.field) or []) for row in tables[endpoint.name])
+            assert len(records) == expected, child
+            schema = load_schema(child)
+            key_fields = [f"parent_{k}" for k in endpoint.primary_keys] + [
+                lines.key or "line_index"
+            ]
+            keys = [tuple(r[k] for k in key_fields) for r in records]
+            assert len(set(keys)) == len(keys), child
+            assert "parent_updated_at" in schema["properties"]
+            for record in records:
+                parent = parents[tuple(record[f"parent_{k}"] for k in endpoint.primary_keys)]
+                assert record["parent_updated_at"] == parent.get("updated_at"), child
+
+
+def test_rows_hidden_by_default_are_asked_for(full_run):
+    run, tables, requests = full_run
+    inactive = [r for r in tables["items"] if not r["is_active"]]
+    assert inactive and len(run.records("items")) == len(tables["items"])
+    expired = [r for r in tables["bank_transactions"] if r.get("is_expired")]
+    assert expired and len(run.records("bank_transactions")) == len(tables["bank_transactions"])
+    item_queries = [r.query for r in requests if r.endpoint == "items"]
+    assert all(("show_inactive", "true") in q for q in item_queries)
+
+
+def test_v1_serves_the_documented_subset(emulator):
+    emu = emulator(rows={"customers": 40, "invoices": 40})
+    run = run_tap(base_config(emu, api_version="v1"), streams=["customers", "invoices"])
+    assert run.exit_code == 0
+    assert {r.path for r in emu.requests} == {"/public/v1/customers/", "/public/v1/invoices/"}
+    v1 = TapDualEntry(config=base_config(emu, api_version="v1"), validate_config=False)
+    parents = {name for name, s in v1.streams.items() if not s.parent_stream_type}
+    assert parents == set(SERVED) - V2_ONLY
+
+
+def requests_to(emu, endpoint):
+    return [r for r in emu.requests if r.endpoint == endpoint]
+
+
+def test_newest_first_is_probed_and_the_probe_page_reused(emulator):
+    emu = emulator(rows={"purchase_orders": 450})
+    run = run_tap(base_config(emu), streams=["purchase_orders"])
+    queries = [dict(r.query) for r in requests_to(emu, "purchase_orders")]
+    assert queries[0]["ordering"] == "-updated_at" and queries[0]["offset"] == "0"
+    assert len(queries) == math.ceil((450 - 1) / 99)  # no request spent on the probe
+    assert len(run.records("purchase_orders")) == 450
+    emu.clear_requests()
+    table = emu.table("purchase_orders")
+    for pk in table.ids()[:5]:
+        table.edit(pk)
+    again = run_tap(base_config(emu), streams=["purchase_orders"], state=run.state)
+    assert len(requests_to(emu, "purchase_orders")) == 1
+    assert set(table.ids()[:5]) <= {r["internal_id"] for r in again.records("purchase_orders")}
+
+
+@pytest.mark.parametrize("answer", ["reject", "ignore"])
+def test_without_newest_first_a_full_table_in_id_order(emulator, answer):
+    emu = emulator(rows={"purchase_orders": 300}, behaviour=Behaviour(updated_ordering=answer))
+    run = run_tap(base_config(emu), streams=["purchase_orders"])
+    assert sorted(r["internal_id"] for r in run.records("purchase_orders")) == sorted(
+        emu.table("purchase_orders").ids()
+    )
+    orderings = [dict(r.query).get("ordering") for r in requests_to(emu, "purchase_orders")]
+    assert orderings[0] == "-updated_at"  # the probe, at most one request
+    assert set(orderings[1:]) == {"id"}
+    assert "ACTIVATE_VERSION" in run.types("purchase_orders")
+
+
+def test_an_ignored_updated_after_filter_costs_one_request(emulator):
+    emu = emulator(rows={"invoices": 300})
+    run_tap(base_config(emu), streams=["invoices"])
+    queries = [dict(r.query) for r in requests_to(emu, "invoices")]
+    assert queries[0]["updated_after"].startswith("2999") and queries[0]["limit"] == "1"
+    assert all("updated_after" not in q for q in queries[1:])
+    assert queries[1]["ordering"] == "-updated_at"
+    assert len(queries) == 1 + math.ceil((300 - 1) / 99)
+
+
+def test_an_honoured_updated_after_filter_is_used(emulator):
+    emu = emulator(rows={"invoices": 600}, behaviour=Behaviour(updated_after_filter=True))
+    first = run_tap(base_config(emu), streams=["invoices"])
+    assert len(first.records("invoices")) == 600
+    table = emu.table("invoices")
+    edited = table.ids()[100:130]
+    for pk in edited:
+        table.edit(pk)
+    emu.clear_requests()
+    second = run_tap(base_config(emu), streams=["invoices"], state=first.state)
+    queries = [dict(r.query) for r in requests_to(emu, "invoices")]
+    assert queries[0]["updated_after"].startswith("2999")  # the probe
+    assert all("updated_after" in q for q in queries[1:])
+    assert set(edited) <= {r["internal_id"] for r in second.records("invoices")}
+    assert len(queries) <= 1 + math.ceil(30 / 99) + 1
+
+
+def test_company_ids_apply_to_every_endpoint_that_takes_them(emulator):
+    emu = emulator(rows={"invoices": 120, "vendors": 60, "accounts": 30})
+    run_tap(base_config(emu, company_ids=[2]), streams=["invoices", "vendors", "accounts"])
+    for endpoint in ("invoices", "vendors"):
+        assert all(("company_id", "2") in r.query for r in list_requests(emu, endpoint))
+    # company_id on accounts selects bank and card accounts only: never sent there.
+    assert all(
+        not any(name == "company_id" for name, _ in r.query) for r in list_requests(emu, "accounts")
+    )
