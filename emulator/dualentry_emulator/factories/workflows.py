@@ -18,7 +18,7 @@ from ..world import User
 from .common import BaseFactory
 from .documents import number_of, top_times
 from .receipts import payment_amount
-from .values import money, some_day
+from .values import day_of, iso, money
 
 RECORD_TYPES = (
     "invoice",
@@ -63,6 +63,16 @@ def _approver(user: User, full: bool = True) -> dict[str, Any]:
     if full:
         out["full_name"] = user.full_name
     return out
+
+
+def workflow_for(row: RowContext, draw: Draw, record_type: str) -> tuple[int, str]:
+    """(id, name) of a workflow for the record type (any workflow if none is)."""
+    refs = row.world.refs
+    ids = refs.ids("workflows")
+    matching = [w for w in ids if refs.field("workflows", w, "record_type") == record_type]
+    workflow = draw.pick(matching or ids)
+    name = refs.field("workflows", workflow, "name")
+    return workflow, name if isinstance(name, str) else "Approval"
 
 
 def approval_info(row: RowContext, draw: Draw, workflow_name: str) -> dict[str, Any] | None:
@@ -310,8 +320,7 @@ class InboxTransactionFactory(BaseFactory):
             party = refs.field("customers", refs.pick("customers", draw), "name")
         elif kind in ("bill", "purchase_order"):
             party = refs.field("vendors", refs.pick("vendors", draw), "name")
-        workflow = refs.pick("workflows", draw)
-        name = refs.field("workflows", workflow, "name")
+        workflow, name = workflow_for(row, draw, kind)
         table = TABLES[kind]
         number = (
             str(number_of(table, record_id))
@@ -321,7 +330,7 @@ class InboxTransactionFactory(BaseFactory):
         return {
             "transaction_type": kind,
             "number": number,
-            "date": some_day(draw, 2023, 2025),
+            "date": iso(day_of(row.created_ts)),
             "customer_vendor": party if isinstance(party, str) else None,
             "company": company.name,
             "company_id": company.id,
@@ -366,8 +375,7 @@ class InboxRecordFactory(BaseFactory):
         draw = Draw(row.seed, self._salt, row.rid)
         refs = row.world.refs
         name = refs.field(TABLES[kind], record_id, "name")
-        workflow = refs.pick("workflows", draw)
-        workflow_name = refs.field("workflows", workflow, "name")
+        workflow, workflow_name = workflow_for(row, draw, kind)
         approver = draw.pick(row.world.users)
         return {
             "record_type": kind,
@@ -377,9 +385,7 @@ class InboxRecordFactory(BaseFactory):
             "workflow_id": workflow,
             "record_id": record_id,
             **top_times(row, draw),
-            "approval_info": approval_info(
-                row, draw, workflow_name if isinstance(workflow_name, str) else "Approval"
-            ),
+            "approval_info": approval_info(row, draw, workflow_name),
             "initiator_id": draw.pick(row.world.users).id if draw.chance(0.85) else None,
         }
 
