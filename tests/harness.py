@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,8 @@ def run_tap(
 
 
 def parse_messages(raw: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+    """Singer messages from JSON lines, numbers with a fraction as exact Decimals."""
+    return [json.loads(line, parse_float=Decimal) for line in raw.splitlines() if line.strip()]
 
 
 def run_cli(
