@@ -22,7 +22,8 @@ import dualentry_emulator
 from dualentry_emulator import Emulator
 from harness import API_KEY
 
-from tap_dualentry.streams import CATALOGUE, Endpoint, load_schema
+from tap_dualentry.settings import DEFAULT_API_VERSION
+from tap_dualentry.streams import CATALOGUE, Endpoint, Lines, load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(Path(sys.executable).with_name("meltano"))
@@ -44,7 +45,7 @@ BASE_ENV = {
 }
 
 
-def served_endpoints(version: str = "v1") -> list[Endpoint]:
+def served_endpoints(version: str = DEFAULT_API_VERSION) -> list[Endpoint]:
     """The tap's catalogue entries that the emulator serves today under an API version."""
     served = dualentry_emulator.CATALOGUE
     return [
@@ -54,7 +55,7 @@ def served_endpoints(version: str = "v1") -> list[Endpoint]:
     ]
 
 
-def served_streams(version: str = "v1") -> list[str]:
+def served_streams(version: str = DEFAULT_API_VERSION) -> list[str]:
     """Every stream the emulator can feed: served endpoints and their line streams."""
     names: list[str] = []
     for endpoint in served_endpoints(version):
@@ -63,32 +64,57 @@ def served_streams(version: str = "v1") -> list[str]:
     return names
 
 
-def table_sizes(customers: int, others: int = 150, version: str = "v1") -> dict[str, int]:
+def table_sizes(
+    customers: int, others: int = 150, version: str = DEFAULT_API_VERSION
+) -> dict[str, int]:
     """Rows per served table: customers sized for the test, the rest kept small."""
     return {
         e.name: customers if e.name == "customers" else others for e in served_endpoints(version)
     }
 
 
-def select_rules(streams: Iterable[str]) -> str:
-    """Meltano `select` rules for these streams, as TAP_DUALENTRY__SELECT takes them."""
-    return json.dumps([f"{name}.*" for name in streams])
+def _find(stream: str) -> tuple[Endpoint, Lines | None]:
+    for endpoint in CATALOGUE:
+        if stream == endpoint.name:
+            return endpoint, None
+        for lines in endpoint.lines:
+            if stream == endpoint.child_name(lines):
+                return endpoint, lines
+    msg = f"no stream {stream}"
+    raise KeyError(msg)
+
+
+def key_fields(stream: str) -> list[str]:
+    """The stream's key properties, as the tap declares them."""
+    endpoint, lines = _find(stream)
+    if lines is None:
+        return list(endpoint.primary_keys)
+    return [f"parent_{k}" for k in endpoint.primary_keys] + [lines.key or "line_index"]
 
 
 def expected_rows(emu: Emulator, stream: str) -> list[dict[str, Any]]:
-    """What the emulator holds for a stream: its rows, or its parents' lines."""
-    for endpoint in served_endpoints("v2"):
-        if stream == endpoint.name:
-            return list(emu.table(endpoint.name).rows())
-        for lines in endpoint.lines:
-            if stream == endpoint.child_name(lines):
-                return [
-                    line
-                    for row in emu.table(endpoint.name).rows()
-                    for line in row.get(lines.field) or []
-                ]
-    msg = f"the emulator does not serve {stream}"
-    raise KeyError(msg)
+    """What the emulator holds for a stream: its rows, or its parents' lines (with the
+    parent's key and the line's position, as the tap adds them)."""
+    endpoint, lines = _find(stream)
+    parents = emu.table(endpoint.name).rows()
+    if lines is None:
+        return list(parents)
+    return [
+        {**line, **{f"parent_{k}": row[k] for k in endpoint.primary_keys}, "line_index": index}
+        for row in parents
+        for index, line in enumerate(row.get(lines.field) or [])
+    ]
+
+
+def expected_by_key(emu: Emulator, stream: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The rows a target that upserts by key ends up with (a later duplicate wins)."""
+    keys = key_fields(stream)
+    return {tuple(row[k] for k in keys): row for row in expected_rows(emu, stream)}
+
+
+def select_rules(streams: Iterable[str]) -> str:
+    """Meltano `select` rules for these streams, as TAP_DUALENTRY__SELECT takes them."""
+    return json.dumps([f"{name}.*" for name in streams])
 
 
 def money_columns(stream: str) -> list[str]:
@@ -97,8 +123,8 @@ def money_columns(stream: str) -> list[str]:
     return sorted(
         name
         for name, schema in properties.items()
-        if "number" in _types(schema)
-        or (schema.get("format") == "x-singer.decimal" and "string" in _types(schema))
+        if _types(schema) - {"null"} == {"number"}
+        or (schema.get("format") == "x-singer.decimal" and _types(schema) - {"null"} == {"string"})
     )
 
 
@@ -184,9 +210,19 @@ class MeltanoProject:
         return run_meltano(list(args), self.root, env, timeout)
 
     def run(self, *blocks: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        """`meltano run` that must succeed; its output is kept for the failure message."""
+        """`meltano run` that must succeed; on failure, the plugins' own errors are shown
+        (Meltano's traceback follows them and would hide them) and the whole log is kept."""
         done = self.meltano("run", *blocks, env=env)
-        assert done.returncode == 0, f"meltano run failed:\n{done.stderr[-6000:]}"
+        log = self.root / f"meltano-run-{len(list(self.root.glob('meltano-run-*.log')))}.log"
+        log.write_text(done.stderr, "utf-8")
+        if done.returncode != 0:
+            plugin_lines = [
+                line
+                for line in done.stderr.splitlines()
+                if any(f"] {name}" in line for name in blocks)
+            ]
+            detail = "\n".join(plugin_lines[-60:])
+            raise AssertionError(f"meltano run failed ({log}):\n{detail}")
         assert API_KEY not in done.stdout + done.stderr
         return done
 
