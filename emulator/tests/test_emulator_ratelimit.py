@@ -56,12 +56,15 @@ def test_retry_after_none_sends_no_header(make_emulator, client):
 
 
 def test_rejected_requests_consume_no_token(make_emulator, client):
-    # 2 tokens, refilled at 10 per second (1 per second scaled by 10).
-    emu = make_emulator(rate_limits=RateLimits(route_burst=2, scale=10))
+    # 2 tokens, one more every 2 s: slow enough that a loaded machine cannot refill the
+    # bucket while the rejected requests are made.
+    emu = make_emulator(rate_limits=RateLimits(route_burst=2, route_per_second=0.5))
     url = emu.url_for("customers")
     assert _statuses(client, url, 2) == [200, 200]
+    started = time.monotonic()
     assert set(_statuses(client, url, 5)) == {429}
-    time.sleep(0.15)
+    # Had the rejections taken tokens, the bucket would still be empty 2 s from now.
+    time.sleep(max(0.0, 2.2 - (time.monotonic() - started)))
     assert client.request(url).status == 200
 
 
