@@ -29,6 +29,7 @@ from typing import Any
 from dualentry_emulator import CATALOGUE as SERVED
 from dualentry_emulator import Emulator, RateLimits
 
+from tap_dualentry.settings import DEFAULT_API_VERSION
 from tap_dualentry.streams import CATALOGUE, Endpoint, Replication, load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +53,13 @@ class Landed:
 
 
 def served_endpoints() -> list[Endpoint]:
-    """Catalogue entries the emulator serves under the tap's default API version (v1)."""
-    return [e for e in CATALOGUE if e.name in SERVED and e.v1 and "v1" in SERVED[e.name].versions]
+    """Catalogue entries the emulator serves under the tap's default API version."""
+    version = DEFAULT_API_VERSION
+    return [
+        e
+        for e in CATALOGUE
+        if e.name in SERVED and version in SERVED[e.name].versions and (e.v1 or version != "v1")
+    ]
 
 
 def served_streams() -> list[str]:
