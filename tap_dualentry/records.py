@@ -132,13 +132,34 @@ class RecordShaper:
             name: self._compile(sub, f"{path}.{name}" if path else name)
             for name, sub in properties.items()
         }
+        # The exact types each field keeps unchanged, checked inline: a call per field
+        # was most of the shaping cost, and most values need no conversion at all.
+        passes = {
+            name: kinds
+            for name, sub in properties.items()
+            if (kinds := _passing_types(sub, converters[name])) is not None
+        }
         drift = self._drift
+        root = not path
 
         def convert_object(value: Any) -> Any:  # noqa: ANN401
             if not isinstance(value, dict):
                 raise self._mismatch(path or "(record)", "object", value)
+            if not root:
+                for key, item in value.items():
+                    kinds = passes.get(key)
+                    if kinds is None or type(item) not in kinds:
+                        break
+                else:
+                    # Nothing to convert or drop: share the nested object. The record
+                    # itself is always a new dict, so the raw row stays as it came.
+                    return value
             result = {}
             for key, item in value.items():
+                kinds = passes.get(key)
+                if kinds is not None and type(item) in kinds:
+                    result[key] = item
+                    continue
                 converter = converters.get(key)
                 if converter is None:
                     drift.report(
@@ -256,3 +277,36 @@ class RecordShaper:
 
 def _identity(value: Any) -> Any:  # noqa: ANN401
     return value
+
+
+# Every type a JSON decoder produces: what a field of any JSON value keeps unchanged.
+_JSON_TYPES: frozenset[type] = frozenset(
+    {str, int, float, bool, type(None), dict, list, decimal.Decimal}
+)
+# What a scalar field keeps unchanged (exact types: a bool is not an integer here).
+_SCALAR_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "integer": frozenset({int}),
+    "boolean": frozenset({bool}),
+    "number": frozenset({int, decimal.Decimal}),
+}
+
+
+def _passing_types(schema: Mapping[str, Any], converter: Converter) -> frozenset[type] | None:
+    """The exact value types ``converter`` returns unchanged and silently, if it is simple.
+
+    Only for any-value fields and single scalar types (optionally nullable); None for
+    everything else, which keeps going through its converter.
+    """
+    if converter is _identity:
+        return _JSON_TYPES
+    types = schema.get("type")
+    names = {types} if isinstance(types, str) else set(types or ())
+    nullable = "null" in names
+    names.discard("null")
+    if len(names) != 1:
+        return None
+    kinds = _SCALAR_TYPES.get(names.pop())
+    if kinds is None:
+        return None
+    return kinds | {type(None)} if nullable else kinds
