@@ -23,9 +23,11 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_dualentry.api import DualEntryClient
 from tap_dualentry.errors import DualEntryError, IncompleteStreamError
+from tap_dualentry.output import record_messages
 from tap_dualentry.pagination import KeySet, ListReader, Page, ReadStats
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import PastBookmark, derive_timestamps
+from tap_dualentry.runner import PageAhead
 from tap_dualentry.strategy import Strategy, choose_strategy
 from tap_dualentry.streams import RECORD_STATUSES, Endpoint
 from tap_dualentry.timestamps import canonical, format_timestamp, parse_timestamp
@@ -72,6 +74,8 @@ class DualEntryStream(RESTStream[int]):
     # Records are shaped by RecordShaper (records.py), which converts losslessly and
     # reports drift; the SDK's conformance would do neither.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    # Set while a full pass reads: its next page is requested ahead (runner.PageAhead).
+    _ahead: PageAhead[Page] | None = None
 
     def __init__(
         self,
@@ -190,6 +194,10 @@ class DualEntryStream(RESTStream[int]):
         """Bookmarks are written once a pass completes, never per record (see _finish_pass)."""
         del latest_record, context
 
+    def _generate_record_messages(self, record: dict[str, Any]) -> Generator[Any, None, None]:
+        """The SDK's RECORD messages, without its per-record selection walk when it is moot."""
+        yield from record_messages(self, record, super()._generate_record_messages)
+
     # Query
 
     def filter_signature(self) -> dict[str, list[str]]:
@@ -229,7 +237,18 @@ class DualEntryStream(RESTStream[int]):
             self._cached_first_page = None
             return cached[1]
         paged = [*params, ("limit", str(limit)), ("offset", str(offset))]
-        return self.client.get_page(self.api_path, paged, offset)
+        ahead = self._ahead
+        if ahead is None:
+            return self.client.get_page(self.api_path, paged, offset)
+        page = ahead.take(tuple(paged)) or self.client.get_page(self.api_path, paged, offset)
+        if len(page.rows) == limit:
+            # A full page: the reader's next request overlaps its last row. Send it now.
+            following = offset + limit - 1
+            request = [*params, ("limit", str(limit)), ("offset", str(following))]
+            ahead.start(
+                tuple(request), lambda: self.client.get_page(self.api_path, request, following)
+            )
+        return page
 
     def remember_first_page(self, params: Params, page: Page) -> None:
         self._cached_first_page = (tuple(params), page)
@@ -287,6 +306,9 @@ class DualEntryStream(RESTStream[int]):
         newest: str | None = None
         progress = _Progress(self, context)
         past = PastBookmark(stop_before) if stop_before is not None else None
+        # A full pass reads every page: request each while the one before is processed.
+        # (An incremental pass may stop at any page: a request sent ahead could be wasted.)
+        self._ahead = PageAhead() if past is None else None
         company = context.get("company_id") if context else None
         for view in reader.pages():
             for row in view.rows:
@@ -305,6 +327,9 @@ class DualEntryStream(RESTStream[int]):
             progress.page(len(view.fresh), view.count)
             if past is not None and past.passed(view.fresh):
                 reader.stop()
+        if self._ahead is not None:
+            self._ahead.close()
+            self._ahead = None
         return newest
 
     def _reader(self, params: Params, seen: KeySet) -> ListReader:
