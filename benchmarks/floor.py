@@ -1,0 +1,107 @@
+"""The CPU floor: the least a customers extractor can do and still write what the tap writes.
+
+Pages ``GET /public/{v}/customers/`` with ``requests`` (100 rows a page, no overlap, no
+pacing), parses each page with the standard ``json`` module (decimals as ``Decimal``),
+derives the same canonical top-level ``updated_at`` / ``created_at`` the tap emits, tags
+each row with the company filter it was read under (none: null), and writes the same
+Singer lines a target would get: one SCHEMA, one RECORD per row (same
+record content, ``version`` and ``time_extracted``), ACTIVATE_VERSION and a STATE.
+
+Usage: ``DUALENTRY_KEY=k python benchmarks/floor.py URL [v1|v2]`` (stdout: Singer lines).
+
+The standard ``json`` encoder cannot write a ``Decimal`` as a number; customers carry no
+fractional JSON numbers, so the floor refuses one instead of rounding it through float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+_UTC = dt.UTC
+SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "customers.json"
+
+
+def canonical(value: object) -> str | None:
+    if not isinstance(value, str) or len(value) < 11:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_UTC)
+    return parsed.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def actor_time(row: dict[str, object], actor: str) -> str | None:
+    value = row.get(actor)
+    return canonical(value.get("timestamp")) if isinstance(value, dict) else None
+
+
+def no_decimals(value: object) -> object:
+    raise TypeError(f"the floor cannot write {type(value).__name__} exactly")
+
+
+def main() -> int:
+    url, version = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "v1")
+    session = requests.Session()
+    session.headers.update({"X-API-KEY": os.environ["DUALENTRY_KEY"]})
+    endpoint = f"{url}/public/{version}/customers/"
+    base = [("record_status", s) for s in ("draft", "posted", "archived")]
+    base.append(("ordering", "-updated_at"))
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=no_decimals).encode
+    out = sys.stdout.buffer
+    stream_version = int(time.time() * 1000)
+    schema = json.loads(SCHEMA.read_text())
+    out.write(
+        encode(
+            {"type": "SCHEMA", "stream": "customers", "schema": schema, "key_properties": ["id"]}
+        ).encode()
+        + b"\n"
+    )
+    offset, newest = 0, None
+    while True:
+        response = session.get(endpoint, params=[*base, ("limit", "100"), ("offset", str(offset))])
+        response.raise_for_status()
+        page = json.loads(response.content, parse_float=decimal.Decimal)
+        items, count = page["items"], page["count"]
+        extracted = dt.datetime.now(_UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        lines = []
+        for row in items:
+            created = actor_time(row, "created_by")
+            updated = row["updated_at"] = actor_time(row, "updated_by") or created
+            row["created_at"] = created
+            row["company_id"] = None  # the company filter it was read under: none
+            if updated is not None and (newest is None or updated > newest):
+                newest = updated
+            message = {
+                "type": "RECORD",
+                "stream": "customers",
+                "record": row,
+                "version": stream_version,
+                "time_extracted": extracted,
+            }
+            lines.append(encode(message))
+        if lines:
+            out.write(("\n".join(lines) + "\n").encode())
+        offset += len(items)
+        if not items or len(items) < 100 or offset >= count:
+            break
+    activate = {"type": "ACTIVATE_VERSION", "stream": "customers", "version": stream_version}
+    out.write(encode(activate).encode() + b"\n")
+    state = {"bookmarks": {"customers": {"replication_key_value": newest}}}
+    out.write(encode({"type": "STATE", "value": state}).encode() + b"\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

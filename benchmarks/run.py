@@ -1,0 +1,551 @@
+"""The benchmark: every section in one run, figures to ``output/results.json``,
+``RESULTS.md`` and ``throughput.png`` (see README.md).
+
+Sections:
+1. one stream, 3,000 rows, documented limits, real time: paced and naive (pacing off);
+2. six streams of 3,000 rows, real time: in parallel and sequentially;
+3. the same on a clock scaled x20 (emulator ``--scale 20``, tap rates x20), larger tables;
+4. incremental runs after k changes among 100,000 rows: requests made;
+5. CPU microseconds per record, tap vs a plain requests + json floor;
+6. peak RSS of the tap at 10^4, 10^5 and 10^6 rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.ceiling import Limits, binding_constraint, ceiling_seconds
+from benchmarks.procs import EmulatorProcess, LoggedRequest, run_child
+from benchmarks.tapproc import TapResult, run_tap
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYTHON = sys.executable
+KEY = "bench-" + secrets.token_hex(12)
+API_VERSION = "v2"
+SCALE = 20.0
+# Master data with small items: six streams at x20 whose pages this machine can build and
+# shape at 100 a second (the documents above, with their lines, cost several times more).
+LIGHT = ("customers", "items", "accounts", "classifications", "budgets", "custom_fields")
+# Distinct endpoints for the six-stream runs, best first: each has its own route bucket.
+PREFERRED = (
+    "customers",
+    "vendors",
+    "items",
+    "invoices",
+    "bills",
+    "journal_entries",
+    "accounts",
+    "classifications",
+    "sales_orders",
+    "purchase_orders",
+)
+
+
+@dataclass
+class Sizes:
+    """Table sizes; ``--quick`` shrinks them to check the benchmark itself."""
+
+    one_stream: int = 3_000
+    six_streams: int = 3_000
+    scaled_one: int = 100_000
+    scaled_six: int = 30_000
+    incremental: int = 100_000
+    incremental_changes: tuple[int, ...] = (0, 10, 1_000)
+    cpu: int = 100_000
+    cpu_tiny: int = 100
+    cpu_repeats: int = 3
+    rss: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+
+
+QUICK = Sizes(
+    one_stream=1_500,
+    six_streams=1_000,
+    scaled_one=10_000,
+    scaled_six=5_000,
+    incremental=10_000,
+    incremental_changes=(0, 10, 300),
+    cpu=10_000,
+    cpu_tiny=100,
+    cpu_repeats=1,
+    rss=(1_000, 10_000, 100_000),
+)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def loadavg() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def tap_config(url: str, **settings: object) -> dict[str, Any]:
+    return {"api_key": KEY, "api_url": url, "api_version": API_VERSION, **settings}
+
+
+# Throughput under the rate limits (sections 1-3)
+
+
+@dataclass
+class Throughput:
+    """One rate-limited run, seen from the emulator's log and the tap's summary."""
+
+    scenario: str
+    streams: list[str]
+    scale: float
+    rows: int
+    requests: int  # answered with a token taken (everything but 429)
+    throttled: int  # 429s received
+    per_route: dict[str, int]
+    ceiling_s: float
+    span_s: float  # first request's arrival to the last answer, at the emulator
+    ratio: float  # ceiling / span: achieved throughput as a share of the ceiling
+    binding: str
+    sync_s: float | None  # the tap's own "Run summary" time
+    wall_s: float  # process start to exit (includes Python start-up)
+    tap_cpu_s: float  # CPU of the tap process (user + sys, start-up included)
+    emulator_cpu_s: float  # CPU the emulator spent serving this run
+    load_before: list[float]
+    load_after: list[float]
+
+    @property
+    def cores_at_ceiling(self) -> float:
+        """CPU (tap + emulator) the run needs per second at the ceiling's pace."""
+        return (self.tap_cpu_s + self.emulator_cpu_s) / self.ceiling_s if self.ceiling_s else 0.0
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.span_s if self.span_s else 0.0
+
+    @property
+    def ceiling_rows_per_s(self) -> float:
+        return self.rows / self.ceiling_s if self.ceiling_s else 0.0
+
+
+def throughput_run(
+    workdir: Path,
+    scenario: str,
+    streams: Sequence[str],
+    rows: int,
+    *,
+    scale: float = 1.0,
+    **settings: object,
+) -> Throughput:
+    """A fresh emulator with the documented buckets, one tap run, its figures."""
+    limits = Limits(scale=scale)
+    log(f"{scenario}: {len(streams)} stream(s) x {rows} rows, scale {scale:g}")
+    before = loadavg()
+    with EmulatorProcess(
+        PYTHON, workdir, key=KEY, rows=dict.fromkeys(streams, rows), rate_limits=True, scale=scale
+    ) as emu:
+        config = tap_config(
+            emu.url,
+            requests_per_second=limits.aggregate_per_second * scale,
+            endpoint_requests_per_second=limits.route_per_second * scale,
+            **settings,
+        )
+        emulator_start = emu.cpu_seconds()
+        result = run_tap(workdir, scenario, config, streams)
+        emulator_cpu = emu.cpu_seconds() - emulator_start
+        logged = emu.requests()
+    return _throughput(scenario, streams, scale, result, logged, limits, before, emulator_cpu)
+
+
+def _throughput(
+    scenario: str,
+    streams: Sequence[str],
+    scale: float,
+    result: TapResult,
+    logged: list[LoggedRequest],
+    limits: Limits,
+    before: list[float],
+    emulator_cpu: float,
+) -> Throughput:
+    served = [r for r in logged if r.status is not None and r.status != 429]
+    per_route = dict(Counter(r.path for r in served))
+    ceiling = ceiling_seconds(per_route, limits)
+    span = max(r.done for r in logged) - min(r.arrival for r in logged) if logged else 0.0
+    throughput = Throughput(
+        scenario=scenario,
+        streams=list(streams),
+        scale=scale,
+        rows=result.rows,
+        requests=len(served),
+        throttled=sum(1 for r in logged if r.status == 429),
+        per_route=per_route,
+        ceiling_s=round(ceiling, 3),
+        span_s=round(span, 3),
+        ratio=round(ceiling / span, 4) if span else 0.0,
+        binding=binding_constraint(per_route, limits),
+        sync_s=result.sync_seconds,
+        wall_s=round(result.child.wall, 2),
+        tap_cpu_s=round(result.child.cpu, 2),
+        emulator_cpu_s=round(emulator_cpu, 2),
+        load_before=before,
+        load_after=loadavg(),
+    )
+    log(
+        f"  {scenario}: {throughput.rows} rows, {throughput.requests} requests, "
+        f"{throughput.throttled} x 429, span {span:.2f} s vs ceiling {ceiling:.2f} s "
+        f"-> {throughput.ratio:.3f}; CPU tap {throughput.tap_cpu_s:.1f} s, emulator "
+        f"{emulator_cpu:.1f} s"
+    )
+    if throughput.throttled != result.throttled:
+        log(f"  note: the tap counted {result.throttled} 429s, the emulator {throughput.throttled}")
+    return throughput
+
+
+def six_endpoints() -> tuple[list[str], str]:
+    """Six distinct endpoints both the emulator and the tap serve, and a note."""
+    from dualentry_emulator import CATALOGUE  # noqa: PLC0415
+
+    from tap_dualentry.streams import CATALOGUE as TAP  # noqa: PLC0415
+
+    tap_names = {endpoint.name for endpoint in TAP}
+    served = [name for name in CATALOGUE if name in tap_names]
+    ordered = [name for name in PREFERRED if name in served]
+    ordered += sorted(name for name in served if name not in ordered)
+    chosen = ordered[:6]
+    note = ""
+    if len(chosen) < 6:
+        note = (
+            f"the emulator serves only {len(chosen)} endpoint(s) the tap knows "
+            f"({', '.join(chosen)}); the multi-stream runs use those"
+        )
+    return chosen, note
+
+
+def section_throughput(workdir: Path, sizes: Sizes) -> dict[str, Any]:
+    runs: list[Throughput] = []
+    one = ["customers"]
+    runs.append(throughput_run(workdir, "one-stream-paced", one, sizes.one_stream))
+    runs.append(
+        throughput_run(workdir, "one-stream-naive", one, sizes.one_stream, rate_limit_pacing=False)
+    )
+    six, note = six_endpoints()
+    runs.append(
+        throughput_run(
+            workdir, "six-streams-parallel", six, sizes.six_streams, max_parallel_streams=6
+        )
+    )
+    runs.append(
+        throughput_run(
+            workdir,
+            "six-streams-naive",
+            six,
+            sizes.six_streams,
+            max_parallel_streams=6,
+            rate_limit_pacing=False,
+        )
+    )
+    runs.append(
+        throughput_run(
+            workdir, "six-streams-sequential", six, sizes.six_streams, max_parallel_streams=1
+        )
+    )
+    runs.append(throughput_run(workdir, "scaled-one-stream", one, sizes.scaled_one, scale=SCALE))
+    runs.append(
+        throughput_run(
+            workdir,
+            "scaled-six-streams",
+            six,
+            sizes.scaled_six,
+            scale=SCALE,
+            max_parallel_streams=6,
+        )
+    )
+    light = light_endpoints()
+    runs.append(
+        throughput_run(
+            workdir,
+            "scaled-six-light",
+            light,
+            sizes.scaled_six,
+            scale=SCALE,
+            max_parallel_streams=6,
+        )
+    )
+    return {
+        "runs": [
+            {**asdict(run), "cores_at_ceiling": round(run.cores_at_ceiling, 2)} for run in runs
+        ],
+        "six_streams_note": note,
+        "light_streams": light,
+    }
+
+
+def light_endpoints() -> list[str]:
+    """Six endpoints whose pages are cheap to build and to shape (master data)."""
+    from dualentry_emulator import CATALOGUE  # noqa: PLC0415
+
+    from tap_dualentry.streams import CATALOGUE as TAP  # noqa: PLC0415
+
+    tap_names = {endpoint.name for endpoint in TAP}
+    return [name for name in LIGHT if name in CATALOGUE and name in tap_names][:6]
+
+
+# Incremental runs (section 4)
+
+
+def section_incremental(workdir: Path, sizes: Sizes) -> dict[str, Any]:
+    """A full sync of N rows, then incremental runs after k edits each: requests made.
+
+    The emulator runs in this process here (its Python API is the only way to edit
+    rows); only request counts are measured, so its CPU does not matter.
+    """
+    from dualentry_emulator import Emulator  # noqa: PLC0415
+
+    log(f"incremental: {sizes.incremental} rows, k = {sizes.incremental_changes}")
+    results: list[dict[str, Any]] = []
+    with Emulator(KEY, seed=1, rows={"customers": sizes.incremental}) as emu:
+        config = tap_config(emu.url, rate_limit_pacing=False)
+        table = emu.table("customers")
+        full = run_tap(workdir, "incremental-full", config, ["customers"], keep_output=True)
+        full_requests = len([r for r in emu.requests if r.endpoint == "customers"])
+        state = full.state
+        ids = table.ids()
+        chooser = random.Random(7)
+        for k in sizes.incremental_changes:
+            for pk in chooser.sample(ids, k):
+                table.edit(pk)
+            emu.clear_requests()
+            run = run_tap(
+                workdir, f"incremental-k{k}", config, ["customers"], state=state, keep_output=True
+            )
+            made = len([r for r in emu.requests if r.endpoint == "customers"])
+            state = run.state
+            results.append(
+                {
+                    "k": k,
+                    "requests": made,
+                    "rows": run.rows,
+                    "tap_requests": run.streams["customers"].requests,
+                    "bound_100": math.ceil(k / 100) + 1,
+                    "bound_99": math.ceil(k / 99) + 1,
+                }
+            )
+            log(f"  k={k}: {made} requests, {run.rows} rows")
+    return {"rows": sizes.incremental, "full_sync_requests": full_requests, "runs": results}
+
+
+# CPU per record (section 5)
+
+
+def _floor_run(workdir: Path, url: str, name: str, keep: bool) -> tuple[float, Path | None]:
+    out = workdir / f"{name}.out.jsonl" if keep else None
+    child = run_child(
+        [PYTHON, str(HERE / "floor.py"), url, API_VERSION],
+        stdout=out,
+        env={"DUALENTRY_KEY": KEY},
+    )
+    if child.returncode != 0:
+        raise RuntimeError(f"floor run failed:\n{child.stderr[-2000:]}")
+    return child.cpu, out
+
+
+def _records(path: Path) -> list[Any]:
+    from decimal import Decimal  # noqa: PLC0415
+
+    records = []
+    with path.open("rb") as lines:
+        for line in lines:
+            message = json.loads(line, parse_float=Decimal)
+            if message["type"] == "RECORD":
+                records.append(message["record"])
+    return records
+
+
+def section_cpu(workdir: Path, sizes: Sizes) -> dict[str, Any]:
+    """CPU seconds (user + sys) of whole processes, big run minus tiny run, per row."""
+    log(f"cpu: {sizes.cpu} vs {sizes.cpu_tiny} rows, {sizes.cpu_repeats} repeat(s)")
+    before = loadavg()
+    samples: dict[str, list[float]] = {"tap": [], "floor": [], "tap_tiny": [], "floor_tiny": []}
+    identical: bool | None = None
+    with (
+        EmulatorProcess(
+            PYTHON, workdir, key=KEY, rows={"customers": sizes.cpu}, rate_limits=False, quiet=True
+        ) as big,
+        EmulatorProcess(
+            PYTHON,
+            workdir,
+            key=KEY,
+            rows={"customers": sizes.cpu_tiny},
+            rate_limits=False,
+            quiet=True,
+        ) as tiny,
+    ):
+        for repeat in range(sizes.cpu_repeats):
+            keep = repeat == 0
+            run = run_tap(
+                workdir,
+                "cpu-tap",
+                tap_config(big.url, rate_limit_pacing=False),
+                ["customers"],
+                keep_output=keep,
+            )
+            samples["tap"].append(run.child.cpu)
+            cpu, floor_out = _floor_run(workdir, big.url, "cpu-floor", keep)
+            samples["floor"].append(cpu)
+            run = run_tap(
+                workdir,
+                "cpu-tap-tiny",
+                tap_config(tiny.url, rate_limit_pacing=False),
+                ["customers"],
+            )
+            samples["tap_tiny"].append(run.child.cpu)
+            samples["floor_tiny"].append(_floor_run(workdir, tiny.url, "cpu-floor-tiny", False)[0])
+            if keep and floor_out is not None:
+                tap_records = _records(workdir / "cpu-tap.out.jsonl")
+                floor_records = _records(floor_out)
+                identical = tap_records == floor_records
+                log(
+                    f"  RECORD content identical: {identical} "
+                    f"({len(tap_records)} vs {len(floor_records)} records)"
+                )
+                for path in (workdir / "cpu-tap.out.jsonl", floor_out):
+                    path.unlink()
+            log(
+                f"  repeat {repeat + 1}: "
+                + ", ".join(f"{k}={v[-1]:.2f}s" for k, v in samples.items())
+            )
+    rows = sizes.cpu - sizes.cpu_tiny
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    tap_us = (median["tap"] - median["tap_tiny"]) / rows * 1e6
+    floor_us = (median["floor"] - median["floor_tiny"]) / rows * 1e6
+    return {
+        "rows": sizes.cpu,
+        "tiny_rows": sizes.cpu_tiny,
+        "repeats": sizes.cpu_repeats,
+        "samples_cpu_s": samples,
+        "tap_startup_cpu_s": round(median["tap_tiny"], 3),
+        "floor_startup_cpu_s": round(median["floor_tiny"], 3),
+        "tap_us_per_record": round(tap_us, 2),
+        "floor_us_per_record": round(floor_us, 2),
+        "ratio": round(tap_us / floor_us, 3),
+        "identical_records": identical,
+        "load_before": before,
+        "load_after": loadavg(),
+    }
+
+
+# Peak RSS (section 6)
+
+
+def section_rss(workdir: Path, sizes: Sizes) -> dict[str, Any]:
+    results = []
+    for rows in sizes.rss:
+        log(f"rss: {rows} rows")
+        with EmulatorProcess(
+            PYTHON, workdir, key=KEY, rows={"customers": rows}, rate_limits=False, quiet=True
+        ) as emu:
+            run = run_tap(
+                workdir, f"rss-{rows}", tap_config(emu.url, rate_limit_pacing=False), ["customers"]
+            )
+        results.append(
+            {
+                "rows": rows,
+                "delivered": run.rows,
+                "maxrss_mib": round(run.child.peak_kib / 1024, 1),
+                "ru_maxrss_mib": round(run.child.maxrss_kib / 1024, 1),
+                "cpu_s": round(run.child.cpu, 2),
+                "wall_s": round(run.child.wall, 2),
+            }
+        )
+        log(f"  {rows} rows: peak RSS {run.child.peak_kib / 1024:.1f} MiB")
+    growth = results[-1]["maxrss_mib"] - results[0]["maxrss_mib"]
+    return {"runs": results, "growth_mib": round(growth, 1)}
+
+
+# Machine and main
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    commit = ""
+    if shutil.which("git"):
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    from importlib.metadata import version  # noqa: PLC0415
+
+    return {
+        "cpu_model": model or "unknown",
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "singer_sdk": version("singer-sdk"),
+        "commit": commit,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "load_at_start": loadavg(),
+    }
+
+
+SECTIONS: dict[str, Callable[[Path, Sizes], dict[str, Any]]] = {
+    "throughput": section_throughput,
+    "incremental": section_incremental,
+    "cpu": section_cpu,
+    "rss": section_rss,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes: check the benchmark")
+    parser.add_argument(
+        "--only", choices=sorted(SECTIONS), action="append", help="run only these sections"
+    )
+    parser.add_argument(
+        "--no-report", action="store_true", help="do not rewrite RESULTS.md and the chart"
+    )
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else Sizes()
+    output = HERE / "output"
+    workdir = output / "work"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "sizes": asdict(sizes)}
+    started = time.monotonic()
+    for name, section in SECTIONS.items():
+        if args.only and name not in args.only:
+            continue
+        results[name] = section(workdir, sizes)
+    results["machine"]["load_at_end"] = loadavg()
+    results["machine"]["duration_s"] = round(time.monotonic() - started, 1)
+    # A partial run (--only) never replaces the figures of a whole one.
+    name = "results-partial" if args.only else "results"
+    path = output / (f"{name}-quick.json" if args.quick else f"{name}.json")
+    path.write_text(json.dumps(results, indent=2, default=str))
+    log(f"figures written to {path}")
+    if not args.no_report and not args.only:
+        from benchmarks.report import write_report  # noqa: PLC0415
+
+        write_report(results, HERE)
+        log(f"report written to {HERE / 'RESULTS.md'} and {HERE / 'throughput.png'}")
+    return 0
