@@ -320,10 +320,12 @@ class DualEntryStream(RESTStream[int]):
                 updated = record.get(REPLICATION_KEY)
                 if updated is not None and (newest is None or updated > newest):
                     newest = updated
-                self.records_delivered += 1
-                yield record
+                # Lines first: writing the parent may prune deselected nested fields in
+                # place, and the shaped record can share nested objects with the row.
                 for line_stream in self.lines:
                     line_stream.write_lines(row)
+                self.records_delivered += 1
+                yield record
             progress.page(len(view.fresh), view.count)
             if past is not None and past.passed(view.fresh):
                 reader.stop()
@@ -371,10 +373,10 @@ class DualEntryStream(RESTStream[int]):
                 record = self.shaper(row)
                 if self._tags_company:
                     record["company_id"] = context.get("company_id") if context else None
-                self.records_delivered += 1
-                yield record
                 for line_stream in self.lines:
                     line_stream.write_lines(row)
+                self.records_delivered += 1
+                yield record
             if len(seen) >= view.count and reader.position >= main.arrivals:
                 reader.stop()
         short = reader.count - len(seen)
