@@ -155,7 +155,8 @@ CATALOGUE: tuple[Endpoint, ...] = (
             primary_keys=("internal_id",),
             replication=Replication.PROBED_UPDATED_DESC,
             company_filter=True,
-            lines=(Lines("records", key="internal_id"),),
+            # The records generated from a template: one can be listed twice, so by position.
+            lines=(Lines("records", key=None),),
         )
         for kind in ("invoices", "bills", "journal_entries")
     ),
