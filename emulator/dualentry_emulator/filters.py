@@ -8,6 +8,7 @@ use attributes the item does not show (the customers list filters on `company_id
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -47,6 +48,17 @@ def parse_int(param: str, value: str) -> int:
 def present(values: list[str]) -> list[str]:
     """Empty values (`?name=`) count as absent."""
     return [v for v in values if v != ""]
+
+
+def last(values: list[str]) -> str | None:
+    """The value of a single-valued parameter: the last one given (None when absent)."""
+    items = present(values)
+    return items[-1] if items else None
+
+
+def compare(op: str) -> Callable[[Any, Any], bool]:
+    """`value >= bound` for "gte", `value <= bound` for "lte" (inclusive bounds)."""
+    return operator.ge if op == "gte" else operator.le
 
 
 class Filter(Protocol):
@@ -98,8 +110,25 @@ class IdIn:
         return bytes(out)
 
 
+class _ColumnCodes:
+    """Base of the filters decided by one hidden column's codes alone: a mask selects from a
+    whole table at C speed, the predicate keeps views right as single rows change.
+    Subclasses name the `column` and say which `codes` a parsed value selects."""
+
+    column: str
+
+    def codes(self, table: Table, parsed: Any) -> Iterable[int]:
+        raise NotImplementedError
+
+    def predicate(self, table: Table, parsed: Any) -> Predicate:
+        return code_predicate(table.cols.column(self.column), self.codes(table, parsed))
+
+    def mask(self, table: Table, parsed: Any) -> bytes:
+        return code_mask(table.cols.column(self.column), self.codes(table, parsed))
+
+
 @dataclass(frozen=True)
-class ColumnIn:
+class ColumnIn(_ColumnCodes):
     """Repeatable integer filter on a hidden column (`?company_id=1&company_id=2` = either).
     `exclude` turns it into `exclude_company_id`: rows with none of the values."""
 
@@ -110,18 +139,12 @@ class ColumnIn:
         items = present(values)
         return frozenset(parse_int(param, v) for v in items) if items else None
 
-    def _codes(self, parsed: Any) -> Iterable[int]:
+    def codes(self, table: Table, parsed: Any) -> Iterable[int]:
         return [c for c in range(256) if c not in parsed] if self.exclude else parsed
-
-    def predicate(self, table: Table, parsed: Any) -> Predicate:
-        return code_predicate(table.cols.column(self.column), self._codes(parsed))
-
-    def mask(self, table: Table, parsed: Any) -> bytes:
-        return code_mask(table.cols.column(self.column), self._codes(parsed))
 
 
 @dataclass(frozen=True)
-class CategoryIn:
+class CategoryIn(_ColumnCodes):
     """Repeatable exact-match filter on a categorical hidden column (`customer_type`)."""
 
     column: str
@@ -130,13 +153,8 @@ class CategoryIn:
         items = present(values)
         return frozenset(items) if items else None
 
-    def predicate(self, table: Table, parsed: Any) -> Predicate:
-        return code_predicate(
-            table.cols.column(self.column), table.category_codes(self.column, parsed)
-        )
-
-    def mask(self, table: Table, parsed: Any) -> bytes:
-        return code_mask(table.cols.column(self.column), table.category_codes(self.column, parsed))
+    def codes(self, table: Table, parsed: Any) -> Iterable[int]:
+        return table.category_codes(self.column, parsed)
 
 
 @dataclass(frozen=True)
@@ -146,8 +164,8 @@ class TextContains:
     getters: tuple[Getter, ...]
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
-        items = present(values)
-        return items[-1].casefold() if items else None
+        text = last(values)
+        return text.casefold() if text is not None else None
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
         getters = self.getters
@@ -169,8 +187,8 @@ class TextExact:
     getter: Getter
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
-        items = present(values)
-        return items[-1].casefold() if items else None
+        text = last(values)
+        return text.casefold() if text is not None else None
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
         def match(slot: int) -> bool:
@@ -191,15 +209,7 @@ class BoolEquals:
     getter: Getter
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
-        items = present(values)
-        if not items:
-            return None
-        raw = items[-1].strip().lower()
-        if raw in _TRUE:
-            return True
-        if raw in _FALSE:
-            return False
-        raise ParamError(param, "Input should be a valid boolean, unable to interpret input")
+        return parse_bool(param, values)
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
         return lambda slot: _value(table, slot, self.getter) is parsed
@@ -217,40 +227,39 @@ class DateCompare:
     op: str
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
-        items = present(values)
-        if not items:
-            return None
-        try:
-            return date.fromisoformat(items[-1].strip())
-        except ValueError:
-            raise ParamError(
-                param, "Input should be a valid date in the format YYYY-MM-DD"
-            ) from None
+        text = last(values)
+        return parse_date(param, text) if text is not None else None
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
         wanted: str = parsed.isoformat()
-        gte = self.op == "gte"
+        holds = compare(self.op)
 
         def match(slot: int) -> bool:
             value = _value(table, slot, self.getter)
             if not isinstance(value, str) or len(value) < 10:
                 return False
-            day = value[:10]
-            return day >= wanted if gte else day <= wanted
+            return holds(value[:10], wanted)
 
         return match
 
 
 def parse_bool(param: str, values: list[str]) -> bool | None:
-    items = present(values)
-    if not items:
+    text = last(values)
+    if text is None:
         return None
-    raw = items[-1].strip().lower()
+    raw = text.strip().lower()
     if raw in _TRUE:
         return True
     if raw in _FALSE:
         return False
     raise ParamError(param, "Input should be a valid boolean, unable to interpret input")
+
+
+def parse_date(param: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ParamError(param, "Input should be a valid date in the format YYYY-MM-DD") from None
 
 
 def parse_datetime(param: str, value: str) -> int:
@@ -293,7 +302,7 @@ class ValuesIn:
 
 
 @dataclass(frozen=True)
-class CategoryBool:
+class CategoryBool(_ColumnCodes):
     """A boolean held as a categorical hidden column (`?is_active=false`)."""
 
     column: str
@@ -301,19 +310,12 @@ class CategoryBool:
     def parse(self, param: str, values: list[str]) -> Hashable | None:
         return parse_bool(param, values)
 
-    def predicate(self, table: Table, parsed: Any) -> Predicate:
-        return code_predicate(
-            table.cols.column(self.column), table.category_codes(self.column, {parsed})
-        )
-
-    def mask(self, table: Table, parsed: Any) -> bytes:
-        return code_mask(
-            table.cols.column(self.column), table.category_codes(self.column, {parsed})
-        )
+    def codes(self, table: Table, parsed: Any) -> Iterable[int]:
+        return table.category_codes(self.column, {parsed})
 
 
 @dataclass(frozen=True)
-class HideUnless:
+class HideUnless(_ColumnCodes):
     """Rows whose categorical column holds `hidden` are left out unless the flag is true
     (`show_inactive`, `include_expired`): applied even when the parameter is absent."""
 
@@ -324,15 +326,9 @@ class HideUnless:
     def parse(self, param: str, values: list[str]) -> Hashable | None:
         return None if parse_bool(param, values) else "hide"
 
-    def _codes(self, table: Table) -> list[int]:
+    def codes(self, table: Table, parsed: Any) -> Iterable[int]:
         known = table.factory.categories[self.column]
         return [code for code, value in enumerate(known) if value != self.hidden]
-
-    def predicate(self, table: Table, parsed: Any) -> Predicate:
-        return code_predicate(table.cols.column(self.column), self._codes(table))
-
-    def mask(self, table: Table, parsed: Any) -> bytes:
-        return code_mask(table.cols.column(self.column), self._codes(table))
 
 
 @dataclass(frozen=True)
@@ -349,11 +345,11 @@ class IsNull:
 
 
 def parse_decimal(param: str, values: list[str]) -> Decimal | None:
-    items = present(values)
-    if not items:
+    text = last(values)
+    if text is None:
         return None
     try:
-        number = Decimal(items[-1].strip())
+        number = Decimal(text.strip())
     except InvalidOperation:
         raise ParamError(param, "Input should be a valid decimal") from None
     if not number.is_finite():
@@ -372,14 +368,11 @@ class DecimalCompare:
         return parse_decimal(param, values)
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
-        gte = self.op == "gte"
+        holds = compare(self.op)
 
         def match(slot: int) -> bool:
             value = _value(table, slot, self.getter)
-            if value is None:
-                return False
-            number = Decimal(str(value))
-            return bool(number >= parsed if gte else number <= parsed)
+            return value is not None and holds(Decimal(str(value)), parsed)
 
         return match
 
@@ -393,14 +386,12 @@ class HiddenKeyCompare:
     switch: str = "updated_after_filter"
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
-        items = present(values)
-        return parse_datetime(param, items[-1]) if items else None
+        text = last(values)
+        return parse_datetime(param, text) if text is not None else None
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
-        hidden = table.cols.hidden_key
-        if self.op == "gte":
-            return lambda slot: hidden[slot] >= parsed
-        return lambda slot: hidden[slot] <= parsed
+        hidden, holds = table.cols.hidden_key, compare(self.op)
+        return lambda slot: holds(hidden[slot], parsed)
 
     def mask(self, table: Table, parsed: Any) -> bytes:
         test = self.predicate(table, parsed)
@@ -416,30 +407,23 @@ class CreatedCompare:
     unit: str = "date"  # "date": compare calendar days (UTC); "datetime": instants
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
-        items = present(values)
-        if not items:
+        text = last(values)
+        if text is None:
             return None
         if self.unit == "datetime":
-            return parse_datetime(param, items[-1])
-        try:
-            day = date.fromisoformat(items[-1].strip())
-        except ValueError:
-            raise ParamError(
-                param, "Input should be a valid date in the format YYYY-MM-DD"
-            ) from None
+            return parse_datetime(param, text)
+        day = parse_date(param, text)
         start = to_us(datetime(day.year, day.month, day.day, tzinfo=UTC))
         # A whole day: from its first microsecond (gte) or through its last (lte).
         return start if self.op == "gte" else start + 86_400_000_000 - 1
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
         created, hidden = table.cols.created_ts, table.cols.hidden_key
-        gte = self.op == "gte"
+        holds = compare(self.op)
 
         def match(slot: int) -> bool:
             value = created[slot]
-            if value == NO_TS:
-                value = hidden[slot]
-            return bool(value >= parsed if gte else value <= parsed)
+            return holds(value if value != NO_TS else hidden[slot], parsed)
 
         return match
 
@@ -455,10 +439,10 @@ class ItemTest:
     def parse(self, param: str, values: list[str]) -> Hashable | None:
         if self.kind == "bool":
             return parse_bool(param, values)
-        items = present(values)
-        if not items:
+        text = last(values)
+        if text is None:
             return None
-        return parse_int(param, items[-1]) if self.kind == "int" else items[-1]
+        return parse_int(param, text) if self.kind == "int" else text
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
         return lambda slot: self.test(table.visible(slot), parsed)
@@ -473,17 +457,14 @@ class TimeCompare:
     op: str
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
-        items = present(values)
-        return parse_datetime(param, items[-1]) if items else None
+        text = last(values)
+        return parse_datetime(param, text) if text is not None else None
 
     def predicate(self, table: Table, parsed: Any) -> Predicate:
-        gte = self.op == "gte"
+        holds = compare(self.op)
 
         def match(slot: int) -> bool:
             value = _value(table, slot, self.getter)
-            if not isinstance(value, str):
-                return False
-            instant = to_us(datetime.fromisoformat(value))
-            return bool(instant >= parsed if gte else instant <= parsed)
+            return isinstance(value, str) and holds(to_us(datetime.fromisoformat(value)), parsed)
 
         return match
