@@ -326,9 +326,11 @@ class DualEntryStream(RESTStream[int]):
                     line_stream.write_lines(row)
                 self.records_delivered += 1
                 yield record
+                if past is not None and past.observe(row):
+                    # Past the bookmark: the rest of this page is older still.
+                    reader.stop()
+                    break
             progress.page(len(view.fresh), view.count)
-            if past is not None and past.passed(view.fresh):
-                reader.stop()
         if self._ahead is not None:
             self._ahead.close()
             self._ahead = None

@@ -63,9 +63,11 @@ class PastBookmark:
 
     def passed(self, rows: Iterable[Mapping[str, Any]]) -> bool:
         """Feed the next rows in server order; True once the pass may stop."""
-        for row in rows:
-            value = row.get("updated_at")
-            if value is None:
-                continue
+        return any(self.observe(row) for row in rows)
+
+    def observe(self, row: Mapping[str, Any]) -> bool:
+        """Feed one row in server order; True once the pass may stop after it."""
+        value = row.get("updated_at")
+        if value is not None:
             self._old_in_a_row = self._old_in_a_row + 1 if str(value) < self.bookmark else 0
         return self._old_in_a_row >= self.OLD_ROWS_TO_STOP
