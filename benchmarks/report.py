@@ -306,10 +306,10 @@ def chart(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(results: dict[str, Any], directory: Path) -> None:
-    notes_path = directory / "notes.md"
-    notes = notes_path.read_text() if notes_path.exists() else ""
-    (directory / "RESULTS.md").write_text(render(results, notes))
+def write_report(results: dict[str, Any], directory: Path, notes: Path | None = None) -> None:
+    notes_path = notes or directory / "notes.md"
+    notes_text = notes_path.read_text() if notes_path.exists() and not results.get("quick") else ""
+    (directory / "RESULTS.md").write_text(render(results, notes_text))
     chart(results, directory / "throughput.png")
 
 
