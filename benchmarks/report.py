@@ -55,7 +55,8 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     if incremental:
         for run in incremental["runs"]:
             figure = (
-                f"{run['requests']} requests (bounds: {run['bound_100']} strict, "
+                f"{run['requests']} request{'' if run['requests'] == 1 else 's'} "
+                f"(bounds: {run['bound_100']} strict, "
                 f"{run['bound_99']} with the overlap row)"
             )
             out.append(
