@@ -27,7 +27,7 @@ from ..filters import (
 )
 from ..ordering import CREATED, PRIMARY_KEY, VisibleField
 from ..spec import EndpointSpec
-from .common import NO_ACTORS, orderings
+from .common import NO_ACTORS, SERVER_TIMES, fixed_order_list, orderings
 
 WORKFLOWS = EndpointSpec(
     name="workflows",
@@ -52,12 +52,10 @@ WORKFLOWS = EndpointSpec(
     **NO_ACTORS,
 )
 
-WORKFLOW_EXECUTION_STATES = EndpointSpec(
-    name="workflow_execution_states",
-    path="workflows/execution-states/",
-    factory=ExecutionStateFactory(),
-    default_ordering="id",
-    ordering_param=False,
+WORKFLOW_EXECUTION_STATES = fixed_order_list(
+    "workflow_execution_states",
+    "workflows/execution-states/",
+    ExecutionStateFactory(),
     filters={
         "search": TextContains(("workflow_name", "rejection_reason")),
         "workflow_id": ValuesIn("workflow_id"),
@@ -65,19 +63,14 @@ WORKFLOW_EXECUTION_STATES = EndpointSpec(
         "record_type": ValuesIn("record_type", str),
         "initiator_id": ValuesIn("initiator_id"),
     },
-    record_statuses=None,
-    timestamps_required=True,
-    updated_at_field="updated_at",
-    default_rows=80,
-    **NO_ACTORS,
+    rows=80,
+    **SERVER_TIMES,
 )
 
-WORKFLOW_ACTIONS = EndpointSpec(
-    name="workflow_actions",
-    path="workflows/actions/",
-    factory=ApprovalActionFactory(),
-    default_ordering="id",
-    ordering_param=False,
+WORKFLOW_ACTIONS = fixed_order_list(
+    "workflow_actions",
+    "workflows/actions/",
+    ApprovalActionFactory(),
     filters={
         "workflow_execution_state_id": ValuesIn("workflow_execution_state_id"),
         "record_type": ValuesIn("record_type", str),
@@ -87,20 +80,16 @@ WORKFLOW_ACTIONS = EndpointSpec(
         "start_date": CreatedCompare("gte", unit="datetime"),
         "end_date": CreatedCompare("lte", unit="datetime"),
     },
-    record_statuses=None,
-    timestamps_required=True,
-    default_rows=150,
-    **NO_ACTORS,
+    rows=150,
+    timestamps_required=True,  # created_at only
 )
 
-INBOX_TRANSACTIONS = EndpointSpec(
-    name="inbox_transactions",
-    path="inbox/transactions/",
-    factory=InboxTransactionFactory(),
+INBOX_TRANSACTIONS = fixed_order_list(
+    "inbox_transactions",
+    "inbox/transactions/",
+    InboxTransactionFactory(),
     primary_key=("transaction_type", "record_id"),
     rid_field=None,
-    default_ordering="id",
-    ordering_param=False,
     filters={
         "search": TextContains(("memo", "number", "customer_vendor")),
         "transaction_type": ValuesIn("transaction_type", str),
@@ -112,60 +101,48 @@ INBOX_TRANSACTIONS = EndpointSpec(
         "start_date": DateCompare("date", "gte"),
         "end_date": DateCompare("date", "lte"),
     },
-    record_statuses=None,
-    timestamps_required=True,
-    updated_at_field="updated_at",
-    default_rows=60,
-    **NO_ACTORS,
+    rows=60,
+    **SERVER_TIMES,
 )
 
-INBOX_RECORDS = EndpointSpec(
-    name="inbox_records",
-    path="inbox/records/",
-    factory=InboxRecordFactory(),
+INBOX_RECORDS = fixed_order_list(
+    "inbox_records",
+    "inbox/records/",
+    InboxRecordFactory(),
     primary_key=("record_type", "record_id"),
     rid_field=None,
-    default_ordering="id",
-    ordering_param=False,
     filters={
         "search": TextContains(("name", "approver")),
         "record_type": ValuesIn("record_type", str),
         "approval_status": CategoryIn("approval_status"),
         "record_id": ValuesIn("record_id"),
     },
-    record_statuses=None,
-    timestamps_required=True,
-    updated_at_field="updated_at",
-    default_rows=25,
-    **NO_ACTORS,
+    rows=25,
+    **SERVER_TIMES,
 )
 
-BANK_MATCH_SUGGESTIONS = EndpointSpec(
-    name="bank_match_suggestions",
-    path="bank-match/suggestions/",
-    factory=BankMatchSuggestionFactory(),
+BANK_MATCH_SUGGESTIONS = fixed_order_list(
+    "bank_match_suggestions",
+    "bank-match/suggestions/",
+    BankMatchSuggestionFactory(),
     versions=("v2",),
     default_ordering="-id",  # newest first
     orderings={"id": PRIMARY_KEY},
-    ordering_param=False,
     filters={
         "financial_transaction_id": ValuesIn("financial_transaction_id"),
         "suggestion_type": CategoryIn("suggestion_type"),
         "is_highest_ranked": CategoryBool("is_highest_ranked"),
     },
-    record_statuses=None,
-    default_rows=120,
-    **NO_ACTORS,
+    rows=120,
 )
 
-BANK_TRANSACTIONS = EndpointSpec(
-    name="bank_transactions",
-    path="bank-match/bank-transactions/",
-    factory=BankTransactionFactory(),
+BANK_TRANSACTIONS = fixed_order_list(
+    "bank_transactions",
+    "bank-match/bank-transactions/",
+    BankTransactionFactory(),
     versions=("v2",),
     default_ordering="-date",  # newest first: by booking day, then import time, then id
     orderings={"date": CREATED, "id": PRIMARY_KEY},
-    ordering_param=False,
     filters={
         "financial_account_id": ValuesIn("financial_account_id"),
         "matching_status": CategoryIn("matching_status"),
@@ -175,10 +152,8 @@ BANK_TRANSACTIONS = EndpointSpec(
         "date_from": TimeCompare("date", "gte"),
         "date_to": TimeCompare("date", "lte"),
     },
-    record_statuses=None,
+    rows=200,
     timestamps_required=True,
-    default_rows=200,
-    **NO_ACTORS,
 )
 
 APPROVALS_AND_BANKING = (

@@ -41,10 +41,10 @@ from ..filters import (
     ValuesIn,
 )
 from ..ordering import VisibleField
-from ..spec import EndpointSpec
+from ..spec import EndpointSpec, RowFactory
 from ..timeline import Timeline
 from ..world import CUSTOM_FIELD_COUNT
-from .common import CONSECUTIVE, NO_ACTORS, named_orderings, orderings
+from .common import CONSECUTIVE, NO_ACTORS, SERVER_TIMES, named_orderings, orderings, path_of
 
 VENDORS = EndpointSpec(
     name="vendors",
@@ -245,33 +245,41 @@ BUDGETS = EndpointSpec(
     },
     status_field="record_status",
     company_null_fraction=0.2,
-    timestamps_required=True,
-    updated_at_field="updated_at",
     default_rows=24,
+    **SERVER_TIMES,
     **NO_ACTORS,
 )
 
-DEPRECIATION_BOOKS_SPEC = EndpointSpec(
-    name="depreciation_books",
-    path="depreciation-books/",
-    factory=DepreciationBookFactory(),
-    versions=("v2",),
+
+def _v2_catalogue(name: str, factory: RowFactory, *, rows: int, **options: Any) -> EndpointSpec:
+    """A fixed catalogue of the v2 API that documents cite by id (consecutive ids), served
+    in id order, with neither record statuses nor actors."""
+    return EndpointSpec(
+        name=name,
+        path=path_of(name),
+        factory=factory,
+        versions=("v2",),
+        default_ordering="id",
+        record_statuses=None,
+        timeline=CONSECUTIVE,
+        default_rows=rows,
+        **NO_ACTORS,
+        **options,
+    )
+
+
+DEPRECIATION_BOOKS_SPEC = _v2_catalogue(
+    "depreciation_books",
+    DepreciationBookFactory(),
     primary_key=("code",),
     rid_field=None,
-    default_ordering="id",
     ordering_param=False,
-    record_statuses=None,
-    timeline=CONSECUTIVE,
-    default_rows=len(DEPRECIATION_BOOKS),
-    **NO_ACTORS,
+    rows=len(DEPRECIATION_BOOKS),
 )
 
-VAT_RATES_SPEC = EndpointSpec(
-    name="vat_rates",
-    path="vat-rates/",
-    factory=VatRateFactory(),
-    versions=("v2",),
-    default_ordering="id",
+VAT_RATES_SPEC = _v2_catalogue(
+    "vat_rates",
+    VatRateFactory(),
     ordering_param=False,
     filters={
         "country_code": ValuesIn("country_code", str),
@@ -279,36 +287,24 @@ VAT_RATES_SPEC = EndpointSpec(
         "tax_type": ValuesIn("tax_type", str),
         "is_active": BoolEquals("is_active"),
     },
-    record_statuses=None,
-    timeline=CONSECUTIVE,
-    default_rows=len(VAT_RATES),
-    **NO_ACTORS,
+    rows=len(VAT_RATES),
 )
 
-GST_TAX_RATES = EndpointSpec(
-    name="gst_tax_rates",
-    path="gst-tax-rates/",
-    factory=GstTaxRateFactory(),
-    versions=("v2",),
-    default_ordering="id",
+GST_TAX_RATES = _v2_catalogue(
+    "gst_tax_rates",
+    GstTaxRateFactory(),
     ordering_param=False,
     filters={
         "country_code": ValuesIn("country_code", str),
         "tax_treatment": ValuesIn("tax_treatment", str),
         "is_active": BoolEquals("is_active"),
     },
-    record_statuses=None,
-    timeline=CONSECUTIVE,
-    default_rows=len(GST_RATES),
-    **NO_ACTORS,
+    rows=len(GST_RATES),
 )
 
-PRODUCT_TAX_CODES_SPEC = EndpointSpec(
-    name="product_tax_codes",
-    path="product-tax-codes/",
-    factory=ProductTaxCodeFactory(),
-    versions=("v2",),
-    default_ordering="id",
+PRODUCT_TAX_CODES_SPEC = _v2_catalogue(
+    "product_tax_codes",
+    ProductTaxCodeFactory(),
     orderings=orderings(code=VisibleField("code")),
     filters={
         "search": TextContains(("code", "description")),
@@ -318,10 +314,7 @@ PRODUCT_TAX_CODES_SPEC = EndpointSpec(
         "is_active": BoolEquals("is_active"),
         "is_global": BoolEquals("is_global"),
     },
-    record_statuses=None,
-    timeline=CONSECUTIVE,
-    default_rows=len(PRODUCT_TAX_CODES),
-    **NO_ACTORS,
+    rows=len(PRODUCT_TAX_CODES),
 )
 
 REFERENCE = (

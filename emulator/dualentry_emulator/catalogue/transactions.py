@@ -4,6 +4,7 @@ paper checks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..factories.assets import FixedAssetFactory
@@ -25,6 +26,7 @@ from ..factories.payables import (
     VendorRefundFactory,
 )
 from ..factories.purchases import (
+    BILLED_STATUSES,
     BillFactory,
     DirectExpenseFactory,
     PurchaseOrderFactory,
@@ -59,10 +61,12 @@ from ..ordering import CREATED, PRIMARY_KEY
 from ..spec import EndpointSpec, RowFactory
 from .common import (
     NO_ACTORS,
+    SERVER_TIMES,
     TRANSACTION_ORDERINGS,
     UPDATED_WINDOW,
     lines_of,
     orderings,
+    path_of,
     transaction_filters,
 )
 
@@ -70,21 +74,28 @@ from .common import (
 def _document(
     name: str,
     factory: RowFactory,
-    filters: dict[str, Filter],
     *,
     rows: int,
+    party: str | None = "customer",
+    approval: bool = False,
+    currency: bool = True,
+    filters: Mapping[str, Filter] | None = None,
     **options: Any,
 ) -> EndpointSpec:
-    """A transaction list: `internal_id` key, `id` default order, record status filter."""
+    """A transaction list: `internal_id` key, `id` default order, record status filter, the
+    common transaction filters (see `transaction_filters`) and then the list's own."""
     return EndpointSpec(
         name=name,
-        path=name.replace("_", "-") + "/",
+        path=path_of(name),
         factory=factory,
         primary_key=("internal_id",),
         rid_field="internal_id",
         default_ordering="id",
         orderings=TRANSACTION_ORDERINGS,
-        filters=filters,
+        filters={
+            **transaction_filters(name, party=party, approval=approval, currency=currency),
+            **(filters or {}),
+        },
         status_field="record_status",
         updated_ordering_switch=True,
         default_rows=rows,
@@ -100,11 +111,16 @@ def _minus(base: str) -> Any:
     return lambda number: number - NUMBER_BASES[base]
 
 
+def _on_lines(*fields: str) -> dict[str, Filter]:
+    """Filters on values of the document's lines (`items`), named after the line field."""
+    return {field: ValuesIn(lines_of("items", field)) for field in fields}
+
+
 INVOICES = _document(
     "invoices",
     InvoiceFactory(),
-    {
-        **transaction_filters(number_base=_base("invoices"), approval=True),
+    approval=True,
+    filters={
         "amount_due_gte": DecimalCompare("amount_due", "gte"),
         "amount_due_lte": DecimalCompare("amount_due", "lte"),
         "due_date": DateCompare("due_date", "gte"),
@@ -118,29 +134,21 @@ INVOICES = _document(
 SALES_ORDERS = _document(
     "sales_orders",
     SalesOrderFactory(),
-    {
-        **transaction_filters(number_base=_base("sales_orders"), approval=True, currency=False),
-        "invoiced_status": CategoryIn("invoiced_status"),
-    },
+    approval=True,
+    currency=False,
+    filters={"invoiced_status": CategoryIn("invoiced_status")},
     rows=120,
-    timestamps_required=True,
     updated_at_field="updated_at",
+    timestamps_required=True,
 )
 
 BILLS = _document(
     "bills",
     BillFactory(),
-    {
-        **transaction_filters(
-            number_base=_base("bills"),
-            approval=True,
-            currency=False,
-            party="vendor_id",
-            party_name="vendor_name",
-        ),
-        "due_date": DateCompare("due_date", "gte"),
-        **UPDATED_WINDOW,
-    },
+    party="vendor",
+    approval=True,
+    currency=False,
+    filters={"due_date": DateCompare("due_date", "gte"), **UPDATED_WINDOW},
     rows=250,
     server_timestamps=True,
 )
@@ -148,17 +156,12 @@ BILLS = _document(
 JOURNAL_ENTRIES = _document(
     "journal_entries",
     JournalEntryFactory(),
-    {
-        **transaction_filters(
-            number_base=_base("journal_entries"),
-            party=None,
-            party_name=None,
-            approval=True,
-            currency=False,
-        ),
+    party=None,
+    approval=True,
+    currency=False,
+    filters={
         "account_id": ValuesIn(lines_of("items", "account_number", ACCOUNT_ID.get)),
-        "customer_id": ValuesIn(lines_of("items", "customer_id")),
-        "vendor_id": ValuesIn(lines_of("items", "vendor_id")),
+        **_on_lines("customer_id", "vendor_id"),
         "amount_gte": DecimalCompare("amount", "gte"),
         "amount_lte": DecimalCompare("amount", "lte"),
         **UPDATED_WINDOW,
@@ -175,169 +178,102 @@ def _billed(status: str) -> ItemTest:
 PURCHASE_ORDERS = _document(
     "purchase_orders",
     PurchaseOrderFactory(),
-    {
-        **transaction_filters(
-            number_base=_base("purchase_orders"),
-            approval=True,
-            currency=False,
-            party="vendor_id",
-            party_name="vendor_name",
-        ),
-        "billed": _billed("billed"),
-        "unbilled": _billed("unbilled"),
-        "partially_billed": _billed("partially_billed"),
+    party="vendor",
+    approval=True,
+    currency=False,
+    filters={
+        **{status: _billed(status) for status in BILLED_STATUSES},
         "billed_status": CategoryIn("billed_status"),
     },
     rows=100,
 )
 
 CUSTOMER_PREPAYMENTS = _document(
-    "customer_prepayments",
-    CustomerPrepaymentFactory(),
-    {**transaction_filters(number_base=_base("customer_prepayments")), "id": IdIn()},
-    rows=80,
+    "customer_prepayments", CustomerPrepaymentFactory(), filters={"id": IdIn()}, rows=80
 )
 
 CUSTOMER_PREPAYMENT_APPLICATIONS = _document(
-    "customer_prepayment_applications",
-    CustomerPrepaymentApplicationFactory(),
-    transaction_filters(number_base=_base("customer_prepayment_applications")),
-    rows=60,
+    "customer_prepayment_applications", CustomerPrepaymentApplicationFactory(), rows=60
 )
 
 CUSTOMER_DEPOSITS = _document(
     "customer_deposits",
     CustomerDepositFactory(),
-    {
-        **transaction_filters(number_base=_base("customer_deposits"), party=None, party_name=None),
-        "customer_id": ValuesIn(lines_of("items", "customer_id")),
-    },
+    party=None,
+    filters=_on_lines("customer_id"),
     rows=60,
 )
 
-CUSTOMER_REFUNDS = _document(
-    "customer_refunds",
-    CustomerRefundFactory(),
-    transaction_filters(number_base=_base("customer_refunds")),
-    rows=50,
-)
+CUSTOMER_REFUNDS = _document("customer_refunds", CustomerRefundFactory(), rows=50)
 
-CUSTOMER_CREDITS = _document(
-    "customer_credits",
-    CustomerCreditFactory(),
-    transaction_filters(number_base=_base("customer_credits")),
-    rows=80,
-)
+CUSTOMER_CREDITS = _document("customer_credits", CustomerCreditFactory(), rows=80)
 
-CASH_SALES = _document(
-    "cash_sales",
-    CashSaleFactory(),
-    transaction_filters(number_base=_base("cash_sales")),
-    rows=60,
-)
+CASH_SALES = _document("cash_sales", CashSaleFactory(), rows=60)
 
 CUSTOMER_PAYMENTS = _document(
     "customer_payments",
     CustomerPaymentFactory(),
-    {
-        **transaction_filters(number_base=_base("customer_payments")),
-        "invoice_number": ValuesIn(lines_of("items", "invoice_number")),
-        "customer_credit_number": ValuesIn(lines_of("items", "customer_credit_number")),
-    },
+    filters=_on_lines("invoice_number", "customer_credit_number"),
     rows=150,
 )
 
 VENDOR_PAYMENTS = _document(
     "vendor_payments",
     VendorPaymentFactory(),
-    {
-        **transaction_filters(
-            number_base=_base("vendor_payments"), party="vendor_id", party_name="vendor_name"
-        ),
-        "bill_number": ValuesIn(lines_of("items", "bill_number")),
-        "vendor_credit_number": ValuesIn(lines_of("items", "vendor_credit_number")),
-    },
+    party="vendor",
+    filters=_on_lines("bill_number", "vendor_credit_number"),
     rows=150,
 )
 
 VENDOR_PREPAYMENTS = _document(
     "vendor_prepayments",
     VendorPrepaymentFactory(),
-    {
-        **transaction_filters(
-            number_base=_base("vendor_prepayments"), party="vendor_id", party_name="vendor_name"
-        ),
-        "recurring_record_id": ValuesIn("recurring_record_id"),
-    },
+    party="vendor",
+    filters={"recurring_record_id": ValuesIn("recurring_record_id")},
     rows=50,
-    timestamps_required=True,
-    updated_at_field="updated_at",
+    **SERVER_TIMES,
     **NO_ACTORS,
 )
 
 VENDOR_PREPAYMENT_APPLICATIONS = _document(
     "vendor_prepayment_applications",
     VendorPrepaymentApplicationFactory(),
-    {
-        **transaction_filters(
-            number_base=_base("vendor_prepayment_applications"),
-            party="vendor_id",
-            party_name="vendor_name",
-        ),
-        "bill_id": ValuesIn(lines_of("items", "bill_number", _minus("bills"))),
-    },
+    party="vendor",
+    filters={"bill_id": ValuesIn(lines_of("items", "bill_number", _minus("bills")))},
     rows=50,
-    timestamps_required=True,
-    updated_at_field="updated_at",
+    **SERVER_TIMES,
     **NO_ACTORS,
 )
 
 VENDOR_CREDITS = _document(
     "vendor_credits",
     VendorCreditFactory(),
-    {
-        **transaction_filters(
-            number_base=_base("vendor_credits"), party="vendor_id", party_name="vendor_name"
-        ),
-        "bill_number": ValuesIn("bill_number"),
-    },
+    party="vendor",
+    filters={"bill_number": ValuesIn("bill_number")},
     rows=60,
 )
 
 VENDOR_REFUNDS = _document(
     "vendor_refunds",
     VendorRefundFactory(),
-    {
-        **transaction_filters(
-            number_base=_base("vendor_refunds"), party="vendor_id", party_name="vendor_name"
-        ),
+    party="vendor",
+    filters={
         "vendor_credit_id": ValuesIn(
             lines_of("items", "vendor_credit_number", _minus("vendor_credits"))
-        ),
+        )
     },
     rows=40,
 )
 
-DIRECT_EXPENSES = _document(
-    "direct_expenses",
-    DirectExpenseFactory(),
-    transaction_filters(
-        number_base=_base("direct_expenses"), party="vendor_id", party_name="vendor_name"
-    ),
-    rows=120,
-)
+DIRECT_EXPENSES = _document("direct_expenses", DirectExpenseFactory(), party="vendor", rows=120)
 
 BANK_TRANSFERS = _document(
     "bank_transfers",
     BankTransferFactory(),
-    {
-        **transaction_filters(
-            number_base=_base("bank_transfers"),
-            party=None,
-            party_name=None,
-            approval=True,
-            currency=False,
-        ),
+    party=None,
+    approval=True,
+    currency=False,
+    filters={
         "debit_bank_account_number": ValuesIn("debit_bank_account_number"),
         "credit_bank_account_number": ValuesIn("credit_bank_account_number"),
     },
@@ -418,7 +354,7 @@ CONTRACTS = EndpointSpec(
     default_ordering="-updated_at",
     orderings=orderings(number=PRIMARY_KEY),
     filters={
-        **transaction_filters(number_base=_base("contracts"), currency=False, approval=True),
+        **transaction_filters("contracts", currency=False, approval=True),
         "id": IdIn(),
         "status": ValuesIn(_review_or_status, str),
         "has_auto_renewal": _has("next_renewal_date"),
