@@ -8,19 +8,22 @@ in integer cents.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from ..draw import Draw, salt
 from ..spec import RowContext
 from ..timestamps import render
 from ..world import Company
-from .common import BaseFactory, approvers, put_actor, rejected_by
+from .common import BaseFactory, approvers, custom_field_values, put_actor, rejected_by
 from .values import (
     MICRO,
+    attachments,
+    classifications,
     currency_for,
     div_round,
     doc_dates,
@@ -33,6 +36,14 @@ from .values import (
 
 APPROVAL_STATUSES = (None, "approved", "pending", "rejected")
 APPROVAL_WEIGHTS = (0.55, 0.3, 0.1, 0.05)
+APPROVAL_COLUMN: Mapping[str, Sequence[Any]] = MappingProxyType(
+    {"approval_status": APPROVAL_STATUSES}
+)
+"""`categories` of the documents whose list filters on approval_status (a hidden column, so
+the filter never builds rows)."""
+APPROVAL_COLUMN_WEIGHTS: Mapping[str, Sequence[float]] = MappingProxyType(
+    {"approval_status": APPROVAL_WEIGHTS}
+)
 
 NUMBER_BASES = {
     "invoices": 10_000,
@@ -65,6 +76,16 @@ NUMBER_BASES = {
 
 def number_of(endpoint: str, rid: int) -> int:
     return NUMBER_BASES[endpoint] + rid
+
+
+def cite_number(row: RowContext, draw: Draw, endpoint: str) -> int:
+    """The business number of a row of `endpoint` (a document citing another)."""
+    return number_of(endpoint, row.world.refs.pick(endpoint, draw))
+
+
+def cite_number_sometimes(row: RowContext, draw: Draw, endpoint: str, share: float) -> int | None:
+    """`cite_number` in `share` of the documents (that chance is drawn first), else None."""
+    return cite_number(row, draw, endpoint) if draw.chance(share) else None
 
 
 def cents(text: str) -> int:
@@ -134,6 +155,20 @@ class DocumentFactory(BaseFactory):
         name = row.world.refs.field(self.party, party_id, "name")
         return name if isinstance(name, str) else f"#{party_id}"
 
+    @property
+    def party_prefix(self) -> str:
+        """ "customer" or "vendor": how the counterparty's fields are named."""
+        return self.party_field.removesuffix("_id")
+
+    def party_fields(self, row: RowContext, head: Head, blank: str | None = "") -> dict[str, Any]:
+        """`customer_id`/`customer_name` (or the vendor's): the counterparty, its name shown
+        as `blank` where there is none (the schemas differ on "" or null)."""
+        name = self.party_name(row, head.party_id)
+        return {
+            self.party_field: head.party_id,
+            f"{self.party_prefix}_name": name if name is not None else blank,
+        }
+
     def field(self, row: RowContext, name: str) -> Any:
         if name == "internal_id":
             return row.rid
@@ -168,6 +203,19 @@ def put_actors(item: dict[str, Any], row: RowContext, draw: Draw) -> None:
     put_actor(item, "updated_by", row.world, draw, row.updated_ts, row.style)
 
 
+def payment_preamble(row: RowContext, draw: Draw, record_type: str) -> dict[str, Any]:
+    """The fields payments, refunds and cash sales start with: custom fields, at most one
+    attachment, classifications, GL transaction ids, then the actors."""
+    item: dict[str, Any] = {
+        "custom_fields": custom_field_values(row, draw, row.world.custom_fields_for(record_type)),
+        "attachments": attachments(draw, row.rid, 1),
+        "classifications": classifications(draw),
+        "transaction_ids": transaction_ids(row.rid, row.record_status),
+    }
+    put_actors(item, row, draw)
+    return item
+
+
 def top_times(row: RowContext, draw: Draw) -> dict[str, str]:
     """Required top-level created_at/updated_at (tables with these have every time set)."""
     created = row.created_ts if row.created_ts is not None else row.updated_ts
@@ -184,6 +232,13 @@ def settle(draw: Draw, amount: int, status: str) -> int:
         return 0
     halves = draw.weighted((2, 1, 0), (5, 2, 3))
     return div_round(amount * halves, 2)
+
+
+def resettle(item: dict[str, Any], amount: int, settled: str, outstanding: str) -> None:
+    """A new total after an edit of the lines; what was settled already (paid, or used)
+    stays, within the new total, and `outstanding` is the rest."""
+    done = min(max(cents(item[settled]), 0), max(amount, 0))
+    item.update({"amount": money(amount), settled: money(done), outstanding: money(amount - done)})
 
 
 def approval_fields(row: RowContext, status: str | None, draw: Draw) -> dict[str, Any]:

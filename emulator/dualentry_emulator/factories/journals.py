@@ -28,7 +28,7 @@ from .documents import (
     put_actors,
     revise_memo,
 )
-from .receipts import payment_amount
+from .payments import payment_amount
 from .reference import ACCOUNT_ID, BANK_ACCOUNTS, CHART, JOURNAL_ACCOUNTS
 from .values import (
     attachments,

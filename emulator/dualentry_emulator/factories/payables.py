@@ -16,36 +16,34 @@ from ..timestamps import DAY
 from .common import BaseFactory, custom_field_values
 from .documents import (
     DocumentFactory,
-    cents,
+    cite_number,
     company_fields,
     edit_lines,
     line_id,
     number_of,
+    payment_preamble,
     price_mode,
-    put_actors,
     revise_memo,
     settle,
     top_times,
     total,
     transaction_ids,
 )
-from .receipts import check_number, paper_check_status, payment_amount
-from .reference import ACCOUNT_ID, CHART, PAYMENT_METHOD_IDS
-from .values import attachments, bank_for, classifications, day_of, iso, money
+from .payments import (
+    ApplicationFactory,
+    PrepaymentFactory,
+    RefundFactory,
+    added_payment_line,
+    check_number,
+    paper_check_status,
+    payment_amount,
+    payment_method,
+    retotal,
+)
+from .reference import ACCOUNT_ID, CHART
+from .values import attachments, bank_for, day_of, iso, money
 
 _PAYMENT_MEMOS = ("Payment run 14", "Wire — Lieferant", "ACH batch", "Check run", "")
-
-
-def _retotal(item: dict[str, Any], *also: str) -> None:
-    amount = money(total(item["items"]))
-    item["amount"] = amount
-    for key in also:
-        item[key] = amount
-
-
-def _flat_payment_line(draw: Draw, position: int, **keys: Any) -> dict[str, Any]:
-    amount = money(draw.between(500, 60_000))
-    return {**keys, "amount": amount, "position": position, "bank_or_credit_card_amount": amount}
 
 
 class VendorPaymentFactory(DocumentFactory):
@@ -71,12 +69,8 @@ class VendorPaymentFactory(DocumentFactory):
                 amount = -min(amount, 400_000)
             lines.append(
                 {
-                    "bill_number": number_of("bills", refs.pick("bills", draw))
-                    if kind == "bill"
-                    else None,
-                    "vendor_credit_number": number_of(
-                        "vendor_credits", refs.pick("vendor_credits", draw)
-                    )
+                    "bill_number": cite_number(row, draw, "bills") if kind == "bill" else None,
+                    "vendor_credit_number": cite_number(row, draw, "vendor_credits")
                     if kind == "credit"
                     else None,
                     "journal_entry_line_id": line_id(refs.pick("journal_entries", draw), 1)
@@ -92,17 +86,9 @@ class VendorPaymentFactory(DocumentFactory):
                     "bank_or_credit_card_amount": money(amount),
                 }
             )
-        method = draw.pick((None, *PAYMENT_METHOD_IDS))
+        method = payment_method(draw)
         amount_text = money(total(lines))
-        item: dict[str, Any] = {
-            "custom_fields": custom_field_values(
-                row, draw, row.world.custom_fields_for("vendor_payment")
-            ),
-            "attachments": attachments(draw, row.rid, 1),
-            "classifications": classifications(draw),
-            "transaction_ids": transaction_ids(row.rid, row.record_status),
-        }
-        put_actors(item, row, draw)
+        item = payment_preamble(row, draw, "vendor_payment")
         item.update(
             {
                 "internal_id": row.rid,
@@ -110,8 +96,7 @@ class VendorPaymentFactory(DocumentFactory):
                 "account_number": None if draw.chance(0.03) else bank_for(head.currency),
                 "items": lines,
                 **company_fields(head.company),
-                "vendor_id": head.party_id,
-                "vendor_name": self.party_name(row, head.party_id),
+                **self.party_fields(row, head, blank=None),
                 "memo": head.memo,
                 "check_number": check_number(draw) if method == 1 else "",
                 "date": iso(head.posted),
@@ -130,21 +115,23 @@ class VendorPaymentFactory(DocumentFactory):
     def edit(self, item: dict[str, Any], draw: Draw) -> None:
         revise_memo(item, draw)
 
-        def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            return _flat_payment_line(
-                d,
-                position,
-                bill_number=None,
-                vendor_credit_number=None,
-                journal_entry_line_id=None,
-                intercompany_journal_entry_line_id=None,
+        unapplied = dict.fromkeys(
+            (
+                "bill_number",
+                "vendor_credit_number",
+                "journal_entry_line_id",
+                "intercompany_journal_entry_line_id",
             )
+        )
+
+        def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
+            return added_payment_line(d, position, unapplied, most=60_000)
 
         edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
-        _retotal(item, "bank_or_credit_card_amount")
+        retotal(item, "bank_or_credit_card_amount")
 
 
-class VendorPrepaymentFactory(DocumentFactory):
+class VendorPrepaymentFactory(PrepaymentFactory):
     endpoint = "vendor_prepayments"
     party = "vendors"
     party_field = "vendor_id"
@@ -154,7 +141,7 @@ class VendorPrepaymentFactory(DocumentFactory):
         head, draw = self.head(row), self.body(row)
         amount = payment_amount(draw, price_mode(draw))
         used = settle(draw, amount, row.record_status)
-        method = draw.pick((None, *PAYMENT_METHOD_IDS))
+        method = payment_method(draw)
         recurring = None
         if draw.chance(0.1):
             recurring = row.world.refs.pick("recurring_bills", draw)
@@ -168,8 +155,7 @@ class VendorPrepaymentFactory(DocumentFactory):
             "transaction_ids": transaction_ids(row.rid, row.record_status),
             "number": head.number,
             **company_fields(head.company),
-            "vendor_id": head.party_id,
-            "vendor_name": self.party_name(row, head.party_id) or "",
+            **self.party_fields(row, head),
             "account_number": bank_for(head.currency),
             "date": iso(head.posted),
             "transaction_date": iso(head.inception),
@@ -187,44 +173,23 @@ class VendorPrepaymentFactory(DocumentFactory):
             "recurring_record_id": recurring,
         }
 
-    def edit(self, item: dict[str, Any], draw: Draw) -> None:
-        revise_memo(item, draw)
-        amount = max(
-            cents(item["amount"]) + draw.between(-5_000, 20_000), cents(item["used_amount"])
-        )
-        item.update(
-            amount=money(amount),
-            bank_or_undeposited_funds_amount=money(amount),
-            remaining_amount=money(amount - cents(item["used_amount"])),
-        )
 
-
-class VendorPrepaymentApplicationFactory(DocumentFactory):
+class VendorPrepaymentApplicationFactory(ApplicationFactory):
     endpoint = "vendor_prepayment_applications"
     party = "vendors"
     party_field = "vendor_id"
     memos = ("Apply deposit to bill", "Apply vendor credit", "")
+    applies_to = "bills"
+    credit_share = 0.25
+    added_line_cents = (500, 30_000)
+
+    def amount_due(self, draw: Draw, applied: int) -> int:
+        return draw.pick((0, 0, applied // 3))
 
     def build(self, row: RowContext) -> dict[str, Any]:
         head, draw = self.head(row), self.body(row)
-        refs = row.world.refs
-        mode = price_mode(draw)
-        lines = []
-        for k in range(1, draw.weighted((1, 2, 3), (6, 3, 1)) + 1):
-            applied = payment_amount(draw, mode)
-            lines.append(
-                {
-                    "bill_number": number_of("bills", refs.pick("bills", draw))
-                    if draw.chance(0.95)
-                    else None,
-                    "amount": money(applied),
-                    "amount_due": money(draw.pick((0, 0, applied // 3))),
-                    "position": k,
-                }
-            )
-        from_credit = draw.chance(0.25)
-        source = "vendor_credits" if from_credit else "vendor_prepayments"
-        source_number = number_of(source, refs.pick(source, draw))
+        lines = self.lines(row, draw)
+        source = self.source_numbers(row, draw)
         return {
             **top_times(row, draw),
             "attachments": attachments(draw, row.rid, 1),
@@ -232,10 +197,8 @@ class VendorPrepaymentApplicationFactory(DocumentFactory):
             "transaction_ids": transaction_ids(row.rid, row.record_status),
             "number": head.number,
             **company_fields(head.company),
-            "vendor_id": head.party_id,
-            "vendor_name": self.party_name(row, head.party_id) or "",
-            "vendor_prepayment_number": None if from_credit else source_number,
-            "vendor_credit_number": source_number if from_credit else None,
+            **self.party_fields(row, head),
+            **source,
             "exchange_rate": head.exchange_rate,
             "memo": head.memo,
             "date": iso(head.posted),
@@ -246,95 +209,15 @@ class VendorPrepaymentApplicationFactory(DocumentFactory):
             "record_status": row.record_status,
         }
 
-    def edit(self, item: dict[str, Any], draw: Draw) -> None:
-        revise_memo(item, draw)
 
-        def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            return {
-                "bill_number": None,
-                "amount": money(d.between(500, 30_000)),
-                "amount_due": "0.00",
-                "position": position,
-            }
-
-        edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
-        _retotal(item)
-
-
-class VendorRefundFactory(DocumentFactory):
+class VendorRefundFactory(RefundFactory):
     endpoint = "vendor_refunds"
     party = "vendors"
     party_field = "vendor_id"
     memos = ("Refund of deposit", "Overpayment returned", "Rückerstattung", "")
-
-    def build(self, row: RowContext) -> dict[str, Any]:
-        head, draw = self.head(row), self.body(row)
-        refs = row.world.refs
-        mode = price_mode(draw)
-        lines = []
-        for k in range(1, draw.weighted((1, 2), (4, 1)) + 1):
-            amount = payment_amount(draw, mode)
-            from_credit = draw.chance(0.6)
-            lines.append(
-                {
-                    "vendor_credit_number": number_of(
-                        "vendor_credits", refs.pick("vendor_credits", draw)
-                    )
-                    if from_credit
-                    else None,
-                    "vendor_prepayment_number": None
-                    if from_credit
-                    else number_of("vendor_prepayments", refs.pick("vendor_prepayments", draw)),
-                    "amount": money(amount),
-                    "position": k,
-                    "bank_or_credit_card_amount": money(amount),
-                }
-            )
-        amount_text = money(total(lines))
-        item: dict[str, Any] = {
-            "custom_fields": custom_field_values(
-                row, draw, row.world.custom_fields_for("vendor_refund")
-            ),
-            "attachments": attachments(draw, row.rid, 1),
-            "classifications": classifications(draw),
-            "transaction_ids": transaction_ids(row.rid, row.record_status),
-        }
-        put_actors(item, row, draw)
-        method = draw.pick((None, *PAYMENT_METHOD_IDS))
-        item.update(
-            {
-                "internal_id": row.rid,
-                "number": head.number,
-                "account_number": draw.pick((None, bank_for(head.currency))),
-                "items": lines,
-                **company_fields(head.company),
-                "vendor_id": head.party_id,
-                "vendor_name": self.party_name(row, head.party_id) or "",
-                "memo": head.memo,
-                "check_number": check_number(draw),
-                "date": iso(head.posted),
-                "transaction_date": iso(head.inception),
-                "currency_iso_4217_code": head.currency,
-                "exchange_rate": head.exchange_rate,
-                "bank_or_credit_card_amount": amount_text,
-                "amount": amount_text,
-                "record_status": row.record_status,
-                "payment_method_id": method,
-                "paper_check_status": paper_check_status(draw, method),
-            }
-        )
-        return item
-
-    def edit(self, item: dict[str, Any], draw: Draw) -> None:
-        revise_memo(item, draw)
-
-        def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            return _flat_payment_line(
-                d, position, vendor_credit_number=None, vendor_prepayment_number=None
-            )
-
-        edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
-        _retotal(item, "bank_or_credit_card_amount")
+    credit_share = 0.6
+    added_line_most = 60_000
+    method_after_actors = True
 
 
 # --------------------------------------------------------------------------- paper checks

@@ -15,10 +15,11 @@ from .common import custom_field_values
 from .documents import (
     DocumentFactory,
     cents,
+    cite_number,
     company_fields,
     edit_lines,
     line_id,
-    number_of,
+    payment_preamble,
     price_mode,
     put_actors,
     revise_memo,
@@ -26,26 +27,20 @@ from .documents import (
     total,
     transaction_ids,
 )
-from .reference import ACCOUNT_ID, INCOME_ACCOUNTS, PAYMENT_METHOD_IDS
+from .payments import (
+    ApplicationFactory,
+    PrepaymentFactory,
+    RefundFactory,
+    added_payment_line,
+    check_number,
+    paper_check_status,
+    payment_amount,
+    payment_method,
+)
+from .reference import ACCOUNT_ID, INCOME_ACCOUNTS
 from .values import attachments, bank_for, classifications, iso, money, some_day
 
 _RECEIPT_MEMOS = ("Wire received", "ACH batch 0425", "Chèque n° 8812", "Card settlement", "")
-
-
-def payment_amount(draw: Draw, mode: str) -> int:
-    """Cents of a payment-like line: everyday values, zero, or 10+ integer digits."""
-    if mode == "zero":
-        return 0
-    if mode == "large":
-        return draw.between(10**12, 9 * 10**12)
-    return draw.weighted(
-        (draw.between(1_000, 99_999), draw.between(100_000, 5_000_000), draw.between(1, 999)),
-        (6, 3, 1),
-    )
-
-
-def check_number(draw: Draw) -> str:
-    return draw.pick(("", "", str(draw.between(1000, 99999))))
 
 
 def deposits_data(row: RowContext, draw: Draw) -> list[dict[str, Any]]:
@@ -56,10 +51,9 @@ def deposits_data(row: RowContext, draw: Draw) -> list[dict[str, Any]]:
         amount_cents = draw.between(100, 2_000_000)
         if amount_cents % 100 == 0:
             amount_cents += 37
-        deposit = row.world.refs.pick("customer_deposits", draw)
         out.append(
             {
-                "number": number_of("customer_deposits", deposit),
+                "number": cite_number(row, draw, "customer_deposits"),
                 "date": some_day(draw),
                 "amount": amount_cents / 100,
                 "memo": draw.pick(("", "Bank deposit", "Einzahlung")),
@@ -69,23 +63,10 @@ def deposits_data(row: RowContext, draw: Draw) -> list[dict[str, Any]]:
     return out
 
 
-def paper_check_status(draw: Draw, method: int | None) -> str | None:
-    if method != 1:  # payment method 1 = check
-        return None
-    return draw.weighted(("printed", "not_printed", "archived", None), (5, 3, 1, 1))
-
-
-def _retotal(item: dict[str, Any], *also: str) -> None:
-    amount = money(total(item["items"]))
-    item["amount"] = amount
-    for key in also:
-        item[key] = amount
-
-
 # --------------------------------------------------------------------------- prepayments
 
 
-class CustomerPrepaymentFactory(DocumentFactory):
+class CustomerPrepaymentFactory(PrepaymentFactory):
     endpoint = "customer_prepayments"
     memos = _RECEIPT_MEMOS
 
@@ -108,8 +89,7 @@ class CustomerPrepaymentFactory(DocumentFactory):
                 "internal_id": row.rid,
                 "number": head.number,
                 **company_fields(head.company),
-                "customer_id": head.party_id,
-                "customer_name": self.party_name(row, head.party_id) or "",
+                **self.party_fields(row, head),
                 "account_number": None if undeposited else bank_for(head.currency),
                 "memo": head.memo,
                 "check_number": check_number(draw),
@@ -122,7 +102,7 @@ class CustomerPrepaymentFactory(DocumentFactory):
                 "amount": money(amount),
                 "used_amount": money(used),
                 "remaining_amount": money(amount - used),
-                "payment_method_id": draw.pick((None, *PAYMENT_METHOD_IDS)),
+                "payment_method_id": payment_method(draw),
                 "record_status": status,
                 "customer_deposits": deposits_data(row, draw),
                 "recurring_record_number": None,
@@ -130,45 +110,24 @@ class CustomerPrepaymentFactory(DocumentFactory):
         )
         return item
 
-    def edit(self, item: dict[str, Any], draw: Draw) -> None:
-        revise_memo(item, draw)
-        amount = cents(item["amount"]) + draw.between(-5_000, 20_000)
-        amount = max(amount, cents(item["used_amount"]))
-        item.update(
-            amount=money(amount),
-            bank_or_undeposited_funds_amount=money(amount),
-            remaining_amount=money(amount - cents(item["used_amount"])),
-        )
-
 
 # --------------------------------------------------------------------------- applications
 
 
-def _application_line(row: RowContext, draw: Draw, mode: str, position: int) -> dict[str, Any]:
-    applied = payment_amount(draw, mode)
-    invoice = row.world.refs.pick("invoices", draw) if draw.chance(0.95) else None
-    return {
-        "invoice_number": number_of("invoices", invoice) if invoice is not None else None,
-        "amount": money(applied),
-        "amount_due": money(draw.pick((0, 0, applied // 2, draw.between(0, 100_000)))),
-        "position": position,
-    }
-
-
-class CustomerPrepaymentApplicationFactory(DocumentFactory):
+class CustomerPrepaymentApplicationFactory(ApplicationFactory):
     endpoint = "customer_prepayment_applications"
     memos = ("Apply prepayment", "Apply credit to open invoices", "")
+    applies_to = "invoices"
+    credit_share = 0.3
+    added_line_cents = (1_000, 50_000)
+
+    def amount_due(self, draw: Draw, applied: int) -> int:
+        return draw.pick((0, 0, applied // 2, draw.between(0, 100_000)))
 
     def build(self, row: RowContext) -> dict[str, Any]:
         head, draw = self.head(row), self.body(row)
-        mode = price_mode(draw)
-        lines = [
-            _application_line(row, draw, mode, k)
-            for k in range(1, draw.weighted((1, 2, 3), (6, 3, 1)) + 1)
-        ]
-        from_credit = draw.chance(0.3)
-        source = "customer_credits" if from_credit else "customer_prepayments"
-        source_number = number_of(source, row.world.refs.pick(source, draw))
+        lines = self.lines(row, draw)
+        source = self.source_numbers(row, draw)
         item: dict[str, Any] = {
             "attachments": attachments(draw, row.rid, 1),
             "classifications": classifications(draw),
@@ -181,10 +140,8 @@ class CustomerPrepaymentApplicationFactory(DocumentFactory):
                 "number": head.number,
                 "items": lines,
                 **company_fields(head.company),
-                "customer_id": head.party_id,
-                "customer_name": self.party_name(row, head.party_id) or "",
-                "customer_prepayment_number": None if from_credit else source_number,
-                "customer_credit_number": source_number if from_credit else None,
+                **self.party_fields(row, head),
+                **source,
                 "currency_iso_4217_code": head.currency,
                 "exchange_rate": head.exchange_rate,
                 "memo": head.memo,
@@ -195,21 +152,6 @@ class CustomerPrepaymentApplicationFactory(DocumentFactory):
             }
         )
         return item
-
-    def edit(self, item: dict[str, Any], draw: Draw) -> None:
-        revise_memo(item, draw)
-
-        def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            applied = d.between(1_000, 50_000)
-            return {
-                "invoice_number": None,
-                "amount": money(applied),
-                "amount_due": "0.00",
-                "position": position,
-            }
-
-        edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
-        _retotal(item)
 
 
 # --------------------------------------------------------------------------- deposits
@@ -233,9 +175,7 @@ def _deposit_line(row: RowContext, draw: Draw, lid: int) -> dict[str, Any]:
         "vendor_id": None,
     }
     if kind == "vendor_refund":
-        line["vendor_refund_number"] = number_of(
-            "vendor_refunds", refs.pick("vendor_refunds", draw)
-        )
+        line["vendor_refund_number"] = cite_number(row, draw, "vendor_refunds")
         line["vendor_id"] = refs.pick("vendors", draw)
     elif kind == "other":
         line["account_id"] = ACCOUNT_ID[draw.pick(INCOME_ACCOUNTS)]
@@ -247,8 +187,8 @@ def _deposit_line(row: RowContext, draw: Draw, lid: int) -> dict[str, Any]:
             "payment": "customer_payments",
             "cash_sale": "cash_sales",
         }[kind]
-        line[f"{'customer_' if kind != 'cash_sale' else ''}{kind}_number"] = number_of(
-            table, refs.pick(table, draw)
+        line[f"{'customer_' if kind != 'cash_sale' else ''}{kind}_number"] = cite_number(
+            row, draw, table
         )
         line["customer_id"] = refs.pick("customers", draw)
     return line
@@ -319,83 +259,12 @@ class CustomerDepositFactory(DocumentFactory):
 # --------------------------------------------------------------------------- refunds
 
 
-class CustomerRefundFactory(DocumentFactory):
+class CustomerRefundFactory(RefundFactory):
     endpoint = "customer_refunds"
     memos = ("Refund of overpayment", "Return — RMA 7781", "Remboursement", "")
-
-    def build(self, row: RowContext) -> dict[str, Any]:
-        head, draw = self.head(row), self.body(row)
-        refs = row.world.refs
-        mode = price_mode(draw)
-        lines = []
-        for k in range(1, draw.weighted((1, 2), (4, 1)) + 1):
-            amount = payment_amount(draw, mode)
-            from_credit = draw.chance(0.7)
-            lines.append(
-                {
-                    "customer_credit_number": number_of(
-                        "customer_credits", refs.pick("customer_credits", draw)
-                    )
-                    if from_credit
-                    else None,
-                    "customer_prepayment_number": None
-                    if from_credit
-                    else number_of("customer_prepayments", refs.pick("customer_prepayments", draw)),
-                    "amount": money(amount),
-                    "position": k,
-                    "bank_or_credit_card_amount": money(amount),
-                }
-            )
-        method = draw.pick((None, *PAYMENT_METHOD_IDS))
-        amount_text = money(total(lines))
-        item: dict[str, Any] = {
-            "custom_fields": custom_field_values(
-                row, draw, row.world.custom_fields_for("customer_refund")
-            ),
-            "attachments": attachments(draw, row.rid, 1),
-            "classifications": classifications(draw),
-            "transaction_ids": transaction_ids(row.rid, row.record_status),
-        }
-        put_actors(item, row, draw)
-        item.update(
-            {
-                "internal_id": row.rid,
-                "number": head.number,
-                "account_number": draw.pick((None, bank_for(head.currency))),
-                "items": lines,
-                **company_fields(head.company),
-                "customer_id": head.party_id,
-                "customer_name": self.party_name(row, head.party_id) or "",
-                "memo": head.memo,
-                "check_number": check_number(draw),
-                "date": iso(head.posted),
-                "transaction_date": iso(head.inception),
-                "currency_iso_4217_code": head.currency,
-                "exchange_rate": head.exchange_rate,
-                "bank_or_credit_card_amount": amount_text,
-                "amount": amount_text,
-                "record_status": row.record_status,
-                "payment_method_id": method,
-                "paper_check_status": paper_check_status(draw, method),
-            }
-        )
-        return item
-
-    def edit(self, item: dict[str, Any], draw: Draw) -> None:
-        revise_memo(item, draw)
-
-        def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            amount = money(d.between(500, 20_000))
-            return {
-                "customer_credit_number": None,
-                "customer_prepayment_number": None,
-                "amount": amount,
-                "position": position,
-                "bank_or_credit_card_amount": amount,
-            }
-
-        edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
-        _retotal(item, "bank_or_credit_card_amount")
+    credit_share = 0.7
+    added_line_most = 20_000
+    method_after_actors = False
 
 
 # --------------------------------------------------------------------------- payments
@@ -415,11 +284,9 @@ def _payment_line(
         "vendor_id": None,
     }
     if kind == "invoice":
-        line["invoice_number"] = number_of("invoices", refs.pick("invoices", draw))
+        line["invoice_number"] = cite_number(row, draw, "invoices")
     elif kind == "credit":  # an applied credit reduces what was received
-        line["customer_credit_number"] = number_of(
-            "customer_credits", refs.pick("customer_credits", draw)
-        )
+        line["customer_credit_number"] = cite_number(row, draw, "customer_credits")
         amount = -min(amount, 500_000)
     else:
         line["account_id"] = ACCOUNT_ID[draw.pick((6600, 7000))]
@@ -452,16 +319,8 @@ class CustomerPaymentFactory(DocumentFactory):
         unassigned = draw.between(1, 90_000) if draw.chance(0.15) else 0
         amount = total(lines) + unassigned
         undeposited = draw.chance(0.3)
-        method = draw.pick((None, *PAYMENT_METHOD_IDS))
-        item: dict[str, Any] = {
-            "custom_fields": custom_field_values(
-                row, draw, row.world.custom_fields_for("customer_payment")
-            ),
-            "attachments": attachments(draw, row.rid, 1),
-            "classifications": classifications(draw),
-            "transaction_ids": transaction_ids(row.rid, row.record_status),
-        }
-        put_actors(item, row, draw)
+        method = payment_method(draw)
+        item = payment_preamble(row, draw, "customer_payment")
         item.update(
             {
                 "internal_id": row.rid,
@@ -469,8 +328,7 @@ class CustomerPaymentFactory(DocumentFactory):
                 "account_number": None if undeposited else bank_for(head.currency),
                 "items": lines,
                 **company_fields(head.company),
-                "customer_id": head.party_id,
-                "customer_name": self.party_name(row, head.party_id),
+                **self.party_fields(row, head, blank=None),
                 "memo": head.memo,
                 "check_number": check_number(draw),
                 "date": iso(head.posted),
@@ -492,19 +350,19 @@ class CustomerPaymentFactory(DocumentFactory):
     def edit(self, item: dict[str, Any], draw: Draw) -> None:
         revise_memo(item, draw)
 
+        late_fee = {
+            "invoice_number": None,
+            "customer_credit_number": None,
+            "account_id": ACCOUNT_ID[4100],
+            "description": "Late fee",
+            "customer_id": None,
+            "vendor_id": None,
+        }
+
         def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            amount = money(d.between(500, 90_000))
-            return {
-                "invoice_number": None,
-                "customer_credit_number": None,
-                "account_id": ACCOUNT_ID[4100],
-                "description": "Late fee",
-                "customer_id": None,
-                "vendor_id": None,
-                "amount": amount,
-                "position": position,
-                "bank_or_undeposited_account_amount": amount,
-            }
+            return added_payment_line(
+                d, position, late_fee, most=90_000, bank_key="bank_or_undeposited_account_amount"
+            )
 
         edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
         amount = money(total(item["items"]) + cents(item["unassigned_amount"]))

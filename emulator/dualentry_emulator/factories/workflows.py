@@ -17,7 +17,7 @@ from ..spec import RowContext
 from ..world import User
 from .common import BaseFactory
 from .documents import number_of, top_times
-from .receipts import payment_amount
+from .payments import payment_amount
 from .values import day_of, iso, money
 
 RECORD_TYPES = (
