@@ -309,31 +309,33 @@ class DualEntryStream(RESTStream[int]):
         # A full pass reads every page: request each while the one before is processed.
         # (An incremental pass may stop at any page: a request sent ahead could be wasted.)
         self._ahead = PageAhead() if past is None else None
-        company = context.get("company_id") if context else None
-        for view in reader.pages():
-            for row in view.rows:
-                self.derive(row)
-            for row in view.fresh:
-                record = self.shaper(row)
-                if self._tags_company:
-                    record["company_id"] = company
-                updated = record.get(REPLICATION_KEY)
-                if updated is not None and (newest is None or updated > newest):
-                    newest = updated
-                # Lines first: writing the parent may prune deselected nested fields in
-                # place, and the shaped record can share nested objects with the row.
-                for line_stream in self.lines:
-                    line_stream.write_lines(row)
-                self.records_delivered += 1
-                yield record
-                if past is not None and past.observe(row):
-                    # Past the bookmark: the rest of this page is older still.
-                    reader.stop()
-                    break
-            progress.page(len(view.fresh), view.count)
-        if self._ahead is not None:
-            self._ahead.close()
-            self._ahead = None
+        try:
+            company = context.get("company_id") if context else None
+            for view in reader.pages():
+                for row in view.rows:
+                    self.derive(row)
+                for row in view.fresh:
+                    record = self.shaper(row)
+                    if self._tags_company:
+                        record["company_id"] = company
+                    updated = record.get(REPLICATION_KEY)
+                    if updated is not None and (newest is None or updated > newest):
+                        newest = updated
+                    # Lines first: writing the parent may prune deselected nested fields in
+                    # place, and the shaped record can share nested objects with the row.
+                    for line_stream in self.lines:
+                        line_stream.write_lines(row)
+                    self.records_delivered += 1
+                    yield record
+                    if past is not None and past.observe(row):
+                        # Past the bookmark: the rest of this page is older still.
+                        reader.stop()
+                        break
+                progress.page(len(view.fresh), view.count)
+        finally:
+            if self._ahead is not None:
+                self._ahead.close()
+                self._ahead = None
         return newest
 
     def _reader(self, params: Params, seen: KeySet) -> ListReader:

@@ -170,6 +170,6 @@ class PageAhead(Generic[T]):
         return result
 
     def close(self) -> None:
-        """Drop any request still ahead and end the helper thread."""
-        self.take(None)
+        """Drop any request still ahead, without waiting for it, and end the helper."""
+        self._pending = False
         self._todo.put(None)
