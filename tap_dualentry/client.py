@@ -25,6 +25,7 @@ from tap_dualentry.api import DualEntryClient
 from tap_dualentry.errors import DualEntryError, IncompleteStreamError
 from tap_dualentry.output import record_messages
 from tap_dualentry.pagination import KeySet, ListReader, Page, ReadStats
+from tap_dualentry.progress import Progress, describe_context
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import PastBookmark, derive_timestamps
 from tap_dualentry.runner import PageAhead
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from tap_dualentry.settings import Settings
 
 REPLICATION_KEY = "updated_at"
-PROGRESS_EVERY_SECONDS = 30.0
 # Rows changed this close before the bookmark are read again by updated_after passes,
 # in case the server's clock and its updated_at disagree by a little.
 UPDATED_AFTER_LOOKBACK = dt.timedelta(minutes=5)
@@ -284,7 +284,7 @@ class DualEntryStream(RESTStream[int]):
             self.logger.info(
                 "Stream '%s'%s: incremental pass (%s) back to %s",
                 self.name,
-                _describe(context),
+                describe_context(context),
                 strategy.describe(),
                 plan.since,
             )
@@ -304,7 +304,7 @@ class DualEntryStream(RESTStream[int]):
     ) -> Generator[dict[str, Any], None, str | None]:
         """Deliver the reader's new rows (and their lines); return the newest updated_at."""
         newest: str | None = None
-        progress = _Progress(self, context)
+        progress = Progress(self, context)
         past = PastBookmark(stop_before) if stop_before is not None else None
         # A full pass reads every page: request each while the one before is processed.
         # (An incremental pass may stop at any page: a request sent ahead could be wasted.)
@@ -365,7 +365,7 @@ class DualEntryStream(RESTStream[int]):
             "Stream '%s'%s: the pass delivered %d unique rows but DualEntry counts %d; "
             "reading the top of the list again to find the difference",
             self.name,
-            _describe(context),
+            describe_context(context),
             delivered,
             main.count,
         )
@@ -393,7 +393,7 @@ class DualEntryStream(RESTStream[int]):
                 "Stream '%s'%s: DualEntry counts %d rows but lists %d; every listed row "
                 "was delivered",
                 self.name,
-                _describe(context),
+                describe_context(context),
                 reader.count,
                 delivered,
             )
@@ -404,15 +404,15 @@ class DualEntryStream(RESTStream[int]):
             self.logger.info(
                 "Stream '%s'%s: %d rows arrived during the sync and are left to the next run",
                 self.name,
-                _describe(context),
+                describe_context(context),
                 short,
             )
             return
         msg = (
-            f"Stream '{self.name}'{_describe(context)}: delivered {len(seen)} unique rows of "
-            f"the {reader.count} DualEntry counts, even after reading the list again; the "
-            "list kept changing under the sync. The bookmark was not advanced: run the sync "
-            "again."
+            f"Stream '{self.name}'{describe_context(context)}: delivered {len(seen)} unique "
+            f"rows of the {reader.count} DualEntry counts, even after reading the list again; "
+            "the list kept changing under the sync. The bookmark was not advanced: run the "
+            "sync again."
         )
         raise IncompleteStreamError(msg)
 
@@ -489,54 +489,9 @@ class DualEntryStream(RESTStream[int]):
                 line_stream.activate()
 
 
-class _Progress:
-    """Rows done of ``count``, the rate, and an ETA from the pacing, on long streams."""
-
-    def __init__(self, stream: DualEntryStream, context: Context | None) -> None:
-        self._stream = stream
-        self._context = context
-        self._start = time.monotonic()
-        self._last_log = self._start
-        self._rows = 0
-
-    def page(self, rows: int, count: int) -> None:
-        self._rows += rows
-        now = time.monotonic()
-        if now - self._last_log < PROGRESS_EVERY_SECONDS:
-            return
-        self._last_log = now
-        rate = self._rows / max(now - self._start, 1e-9)
-        remaining = max(count - self._rows, 0)
-        per_request = max(self._stream.settings.page_size - 1, 1)  # one row of overlap
-        interval = self._stream.request_interval()
-        eta = remaining / per_request * interval if interval else remaining / max(rate, 1e-9)
-        self._stream.logger.info(
-            "Stream '%s'%s: %d of %d rows (%.0f%%), %.0f rows/s, about %s left",
-            self._stream.name,
-            _describe(self._context),
-            self._rows,
-            count,
-            100.0 * self._rows / count if count else 100.0,
-            rate,
-            _duration(eta),
-        )
-
-
 def _quiet_known_failures(record: logging.LogRecord) -> bool:
     """Drop the SDK's generic "unhandled error" line when the error is one of ours:
     our own message already says what went wrong and what to do, in one line."""
     if record.msg == "An unhandled error occurred while syncing '%s'":
         return not isinstance(sys.exc_info()[1], DualEntryError)
     return True
-
-
-def _describe(context: Context | None) -> str:
-    return f" (company {context['company_id']})" if context and "company_id" in context else ""
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
