@@ -90,7 +90,6 @@ class FixedAssetFactory(DocumentFactory):
 
     endpoint = "fixed_assets"
     party = "vendors"
-    party_field = "vendor_id"
     party_null_share = 0.2
     foreign_share = 0.1
     categories: Mapping[str, Sequence[Any]] = MappingProxyType({"status": FIXED_ASSET_STATUSES})

@@ -7,17 +7,15 @@ bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from types import MappingProxyType
 from typing import Any
 
 from ..draw import Draw
 from ..spec import RowContext
 from .common import custom_field_values
 from .documents import (
-    APPROVAL_STATUSES,
-    APPROVAL_WEIGHTS,
+    APPROVAL_COLUMN,
+    APPROVAL_COLUMN_WEIGHTS,
     DocumentFactory,
     cents,
     company_fields,
@@ -41,12 +39,8 @@ def _percent(part: int, whole: int) -> str | None:
 class ContractFactory(DocumentFactory):
     endpoint = "contracts"
     memos = ("Master services agreement", "SaaS subscription", "Wartungsvertrag", "保守契約", "")
-    categories: Mapping[str, Sequence[Any]] = MappingProxyType(
-        {"approval_status": APPROVAL_STATUSES}
-    )
-    category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
-        {"approval_status": APPROVAL_WEIGHTS}
-    )
+    categories = APPROVAL_COLUMN
+    category_weights = APPROVAL_COLUMN_WEIGHTS
 
     def build(self, row: RowContext) -> dict[str, Any]:
         head, draw = self.head(row), self.body(row)

@@ -23,6 +23,7 @@ from .common import BaseFactory, approvers, custom_field_values, put_actor, reje
 from .values import (
     MICRO,
     attachments,
+    bank_match_status,
     classifications,
     currency_for,
     div_round,
@@ -32,6 +33,7 @@ from .values import (
     iso,
     line_tax,
     money,
+    reconciliation_status,
 )
 
 APPROVAL_STATUSES = (None, "approved", "pending", "rejected")
@@ -116,7 +118,6 @@ class DocumentFactory(BaseFactory):
     endpoint: str
     party: ClassVar[str | None] = "customers"
     """The table cited by the document's counterparty id (None: no counterparty)."""
-    party_field: ClassVar[str] = "customer_id"
     party_null_share: ClassVar[float] = 0.0
     foreign_share: ClassVar[float] = 0.2
     memos: ClassVar[tuple[str, ...]] = ("",)
@@ -156,8 +157,13 @@ class DocumentFactory(BaseFactory):
         return name if isinstance(name, str) else f"#{party_id}"
 
     @property
+    def party_field(self) -> str:
+        """The counterparty's id field, named after its table: `customer_id`, `vendor_id`."""
+        return "vendor_id" if self.party == "vendors" else "customer_id"
+
+    @property
     def party_prefix(self) -> str:
-        """ "customer" or "vendor": how the counterparty's fields are named."""
+        """How the counterparty's fields are named: "customer" or "vendor"."""
         return self.party_field.removesuffix("_id")
 
     def party_fields(self, row: RowContext, head: Head, blank: str | None = "") -> dict[str, Any]:
@@ -241,8 +247,10 @@ def resettle(item: dict[str, Any], amount: int, settled: str, outstanding: str) 
     item.update({"amount": money(amount), settled: money(done), outstanding: money(amount - done)})
 
 
-def approval_fields(row: RowContext, status: str | None, draw: Draw) -> dict[str, Any]:
-    """approval_status, next_approvers, rejected_by as the approval-aware schemas have them."""
+def approval_fields(row: RowContext, draw: Draw) -> dict[str, Any]:
+    """approval_status (the row's hidden column), next_approvers, rejected_by as the
+    approval-aware schemas have them."""
+    status = row.categories["approval_status"]
     if status == "pending":
         nxt: list[Any] | None = (
             approvers(row.world, draw, draw.between(1, 2)) if draw.chance(0.85) else []
@@ -255,6 +263,20 @@ def approval_fields(row: RowContext, status: str | None, draw: Draw) -> dict[str
         "approval_status": status,
         "next_approvers": nxt,
         "rejected_by": rejected_by(row.world, draw) if status == "rejected" else None,
+    }
+
+
+def put_actors_and_approval(item: dict[str, Any], row: RowContext, draw: Draw) -> None:
+    """The actors, then the approval fields: how approval-aware documents go on."""
+    put_actors(item, row, draw)
+    item.update(approval_fields(row, draw))
+
+
+def reconciliation_fields(draw: Draw) -> dict[str, str | None]:
+    """The bank matching and reconciliation states of a document that moves money."""
+    return {
+        "bank_match_status": bank_match_status(draw),
+        "reconciliation_status": reconciliation_status(draw),
     }
 
 
@@ -374,14 +396,62 @@ def price(
     )
 
 
+AMOUNT_KEYS = ("net_amount", "tax_amount", "gross_amount", "amount")
+
+
 def amounts(p: Priced) -> dict[str, str]:
-    """The read-only amount fields every priced line ends with."""
+    """The read-only amount fields every priced line ends with (`AMOUNT_KEYS`)."""
     return {
         "net_amount": money(p.net),
         "tax_amount": money(p.tax),
         "gross_amount": money(p.gross),
         "amount": money(p.gross),
     }
+
+
+def flat_amounts(
+    draw: Draw, most_units: int, rate_cents: tuple[int, int], rate_scale: int = 6
+) -> dict[str, str]:
+    """Quantity, rate and amounts of a line added by an edit: 1 to `most_units` whole units
+    at a rate within `rate_cents` (per unit), untaxed."""
+    quantity = draw.between(1, most_units) * MICRO
+    rate = draw.between(*rate_cents)
+    net = div_round(quantity * rate, MICRO)
+    return {
+        "quantity": fixed(quantity, 6),
+        "rate": fixed(rate * 10 ** (rate_scale - 2), rate_scale),
+        "net_amount": money(net),
+        "tax_amount": "0.00",
+        "gross_amount": money(net),
+        "amount": money(net),
+    }
+
+
+def reshape(line: dict[str, Any], keys: Sequence[str], **extra: Any) -> dict[str, Any]:
+    """A line in one schema's keys and order, from a superset of fields (and `extra`)."""
+    merged = {**line, **extra}
+    return {key: merged.get(key) for key in keys}
+
+
+def fulfilled_quantity(draw: Draw, quantity: int, status: str, statuses: Sequence[str]) -> int:
+    """How much of an order line is invoiced (or billed): all, none, or a share, as the
+    order's status (one of `statuses`: done, not done, partly done) says."""
+    done, not_done, _ = statuses
+    if status == done:
+        return quantity
+    if status == not_done:
+        return 0
+    return div_round(quantity * draw.between(0, 3), 4)
+
+
+def fulfilled_total(lines: list[dict[str, Any]], done_key: str) -> int:
+    """Cents of an order fulfilled: each line's amount pro rata to its `done_key` quantity."""
+    out = 0
+    for line in lines:
+        quantity = micros(line["quantity"])
+        if quantity:
+            out += div_round(cents(line["amount"]) * micros(line[done_key]), quantity)
+    return out
 
 
 def line_count(draw: Draw, most: int = 5) -> int:
@@ -423,6 +493,14 @@ def edit_lines(
         if candidates:
             del lines[draw.pick(candidates)]
     item[key] = lines
+
+
+def retotal(item: dict[str, Any], *also: str) -> None:
+    """After an edit of the lines: `amount` (and the `also` fields) = the lines' sum."""
+    amount = money(total(item["items"]))
+    item["amount"] = amount
+    for key in also:
+        item[key] = amount
 
 
 def line_id(rid: int, position: int) -> int:

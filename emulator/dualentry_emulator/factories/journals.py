@@ -16,8 +16,8 @@ from ..spec import RowContext
 from ..timestamps import DAY, render, to_us
 from .common import BaseFactory, custom_field_values
 from .documents import (
-    APPROVAL_STATUSES,
-    APPROVAL_WEIGHTS,
+    APPROVAL_COLUMN,
+    APPROVAL_COLUMN_WEIGHTS,
     DocumentFactory,
     approval_fields,
     cents,
@@ -26,13 +26,14 @@ from .documents import (
     number_of,
     price_mode,
     put_actors,
+    put_actors_and_approval,
+    reconciliation_fields,
     revise_memo,
 )
 from .payments import payment_amount
 from .reference import ACCOUNT_ID, BANK_ACCOUNTS, CHART, JOURNAL_ACCOUNTS
 from .values import (
     attachments,
-    bank_match_status,
     classifications,
     currency_for,
     doc_dates,
@@ -40,7 +41,6 @@ from .values import (
     fixed,
     iso,
     money,
-    reconciliation_status,
 )
 
 _JOURNAL_MEMOS = (
@@ -112,12 +112,8 @@ class JournalEntryFactory(DocumentFactory):
     party = None
     foreign_share = 0.1
     memos = _JOURNAL_MEMOS
-    categories: Mapping[str, Sequence[Any]] = MappingProxyType(
-        {"approval_status": APPROVAL_STATUSES}
-    )
-    category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
-        {"approval_status": APPROVAL_WEIGHTS}
-    )
+    categories = APPROVAL_COLUMN
+    category_weights = APPROVAL_COLUMN_WEIGHTS
 
     def build(self, row: RowContext) -> dict[str, Any]:
         head, draw = self.head(row), self.body(row)
@@ -151,11 +147,9 @@ class JournalEntryFactory(DocumentFactory):
             "attachments": attachments(draw, row.rid, 1),
             "reversal_items": reversal,
             "items": lines,
-            "bank_match_status": bank_match_status(draw),
-            "reconciliation_status": reconciliation_status(draw),
+            **reconciliation_fields(draw),
         }
-        put_actors(item, row, draw)
-        item.update(approval_fields(row, row.categories["approval_status"], draw))
+        put_actors_and_approval(item, row, draw)
         item.update(
             {
                 "internal_id": row.rid,
@@ -209,12 +203,8 @@ class JournalEntryFactory(DocumentFactory):
 class IntercompanyJournalEntryFactory(BaseFactory):
     """PublicIJESchemaOut: keyed by `record_number`; no internal_id, no actors."""
 
-    categories: Mapping[str, Sequence[Any]] = MappingProxyType(
-        {"approval_status": APPROVAL_STATUSES}
-    )
-    category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
-        {"approval_status": APPROVAL_WEIGHTS}
-    )
+    categories = APPROVAL_COLUMN
+    category_weights = APPROVAL_COLUMN_WEIGHTS
     _salt = salt("intercompany_journal_entries")
 
     def build(self, row: RowContext) -> dict[str, Any]:
@@ -253,7 +243,7 @@ class IntercompanyJournalEntryFactory(BaseFactory):
                     }
                 )
         item: dict[str, Any] = {"attachments": attachments(draw, row.rid, 1)}
-        item.update(approval_fields(row, row.categories["approval_status"], draw))
+        item.update(approval_fields(row, draw))
         item.update(
             {
                 "record_number": row.rid,
@@ -292,12 +282,8 @@ class BankTransferFactory(DocumentFactory):
     foreign_share = 0.0
     memos = ("Sweep to payroll", "Fund EUR account", "Treasury transfer", "")
     # The list filters on approval_status, but the item does not show it: a hidden column.
-    categories: Mapping[str, Sequence[Any]] = MappingProxyType(
-        {"approval_status": APPROVAL_STATUSES}
-    )
-    category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
-        {"approval_status": APPROVAL_WEIGHTS}
-    )
+    categories = APPROVAL_COLUMN
+    category_weights = APPROVAL_COLUMN_WEIGHTS
 
     def build(self, row: RowContext) -> dict[str, Any]:
         head, draw = self.head(row), self.body(row)
@@ -308,8 +294,7 @@ class BankTransferFactory(DocumentFactory):
             if code and code not in currencies:
                 currencies.append(code)
         item: dict[str, Any] = {
-            "bank_match_status": bank_match_status(draw),
-            "reconciliation_status": reconciliation_status(draw),
+            **reconciliation_fields(draw),
         }
         put_actors(item, row, draw)
         other = CHART[ACCOUNT_ID[target] - 1].currency or head.company.currency

@@ -15,7 +15,6 @@ from ..spec import RowContext
 from ..timestamps import DAY
 from .common import BaseFactory, custom_field_values
 from .documents import (
-    DocumentFactory,
     cite_number,
     company_fields,
     edit_lines,
@@ -23,6 +22,7 @@ from .documents import (
     number_of,
     payment_preamble,
     price_mode,
+    retotal,
     revise_memo,
     settle,
     top_times,
@@ -31,6 +31,7 @@ from .documents import (
 )
 from .payments import (
     ApplicationFactory,
+    PaymentFactory,
     PrepaymentFactory,
     RefundFactory,
     added_payment_line,
@@ -38,7 +39,6 @@ from .payments import (
     paper_check_status,
     payment_amount,
     payment_method,
-    retotal,
 )
 from .reference import ACCOUNT_ID, CHART
 from .values import attachments, bank_for, day_of, iso, money
@@ -46,10 +46,9 @@ from .values import attachments, bank_for, day_of, iso, money
 _PAYMENT_MEMOS = ("Payment run 14", "Wire — Lieferant", "ACH batch", "Check run", "")
 
 
-class VendorPaymentFactory(DocumentFactory):
+class VendorPaymentFactory(PaymentFactory):
     endpoint = "vendor_payments"
     party = "vendors"
-    party_field = "vendor_id"
     party_null_share = 0.04
     memos = _PAYMENT_MEMOS
 
@@ -87,28 +86,13 @@ class VendorPaymentFactory(DocumentFactory):
                 }
             )
         method = payment_method(draw)
-        amount_text = money(total(lines))
         item = payment_preamble(row, draw, "vendor_payment")
+        account = None if draw.chance(0.03) else bank_for(head.currency)
+        check = check_number(draw) if method == 1 else ""
         item.update(
-            {
-                "internal_id": row.rid,
-                "number": head.number,
-                "account_number": None if draw.chance(0.03) else bank_for(head.currency),
-                "items": lines,
-                **company_fields(head.company),
-                **self.party_fields(row, head, blank=None),
-                "memo": head.memo,
-                "check_number": check_number(draw) if method == 1 else "",
-                "date": iso(head.posted),
-                "transaction_date": iso(head.inception),
-                "currency_iso_4217_code": head.currency,
-                "exchange_rate": head.exchange_rate,
-                "bank_or_credit_card_amount": amount_text,
-                "amount": amount_text,
-                "record_status": row.record_status,
-                "payment_method_id": method,
-                "paper_check_status": paper_check_status(draw, method),
-            }
+            self.payment_fields(
+                row, head, draw, lines, account=account, check=check, method=method, blank_name=None
+            )
         )
         return item
 
@@ -134,7 +118,6 @@ class VendorPaymentFactory(DocumentFactory):
 class VendorPrepaymentFactory(PrepaymentFactory):
     endpoint = "vendor_prepayments"
     party = "vendors"
-    party_field = "vendor_id"
     memos = ("Deposit on order", "Anzahlung", "Retainer", "")
 
     def build(self, row: RowContext) -> dict[str, Any]:
@@ -177,7 +160,6 @@ class VendorPrepaymentFactory(PrepaymentFactory):
 class VendorPrepaymentApplicationFactory(ApplicationFactory):
     endpoint = "vendor_prepayment_applications"
     party = "vendors"
-    party_field = "vendor_id"
     memos = ("Apply deposit to bill", "Apply vendor credit", "")
     applies_to = "bills"
     credit_share = 0.25
@@ -213,7 +195,6 @@ class VendorPrepaymentApplicationFactory(ApplicationFactory):
 class VendorRefundFactory(RefundFactory):
     endpoint = "vendor_refunds"
     party = "vendors"
-    party_field = "vendor_id"
     memos = ("Refund of deposit", "Overpayment returned", "Rückerstattung", "")
     credit_share = 0.6
     added_line_most = 60_000

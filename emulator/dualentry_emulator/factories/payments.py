@@ -1,6 +1,7 @@
 """What money in (receipts) and money out (payables) have in common: payment amounts, check
 numbers and methods, and the documents both sides have in one shape with the party's field
-names: prepayments' edits, prepayment applications and refunds.
+names: the body of payments and refunds, refunds themselves, prepayments' edits and
+prepayment applications.
 
 A shape shared here is parameterised by the party (`customer` or `vendor`, from the
 factory's `party_field`); its `<party>_id`, `<party>_name`, `<party>_credits` and so on
@@ -17,6 +18,7 @@ from ..draw import Draw
 from ..spec import RowContext
 from .documents import (
     DocumentFactory,
+    Head,
     cents,
     cite_number,
     cite_number_sometimes,
@@ -24,6 +26,7 @@ from .documents import (
     edit_lines,
     payment_preamble,
     price_mode,
+    retotal,
     revise_memo,
     total,
 )
@@ -57,14 +60,6 @@ def paper_check_status(draw: Draw, method: int | None) -> str | None:
     return draw.weighted(("printed", "not_printed", "archived", None), (5, 3, 1, 1))
 
 
-def retotal(item: dict[str, Any], *also: str) -> None:
-    """`amount` (and the `also` fields) = the sum of the lines, after an edit of them."""
-    amount = money(total(item["items"]))
-    item["amount"] = amount
-    for key in also:
-        item[key] = amount
-
-
 def added_payment_line(
     draw: Draw,
     position: int,
@@ -77,6 +72,45 @@ def added_payment_line(
     of it through the bank."""
     amount = money(draw.between(500, most))
     return {**references, "amount": amount, "position": position, bank_key: amount}
+
+
+class PaymentFactory(DocumentFactory):
+    """Vendor payments and both refunds: documents paying their lines' total through a bank
+    account or card."""
+
+    def payment_fields(
+        self,
+        row: RowContext,
+        head: Head,
+        draw: Draw,
+        lines: list[dict[str, Any]],
+        *,
+        account: int | None,
+        check: str,
+        method: int | None,
+        blank_name: str | None = "",
+    ) -> dict[str, Any]:
+        """The fields from `internal_id` on; the paper check's status is drawn last."""
+        amount_text = money(total(lines))
+        return {
+            "internal_id": row.rid,
+            "number": head.number,
+            "account_number": account,
+            "items": lines,
+            **company_fields(head.company),
+            **self.party_fields(row, head, blank_name),
+            "memo": head.memo,
+            "check_number": check,
+            "date": iso(head.posted),
+            "transaction_date": iso(head.inception),
+            "currency_iso_4217_code": head.currency,
+            "exchange_rate": head.exchange_rate,
+            "bank_or_credit_card_amount": amount_text,
+            "amount": amount_text,
+            "record_status": row.record_status,
+            "payment_method_id": method,
+            "paper_check_status": paper_check_status(draw, method),
+        }
 
 
 # --------------------------------------------------------------------------- prepayments
@@ -162,7 +196,7 @@ class ApplicationFactory(DocumentFactory):
 # --------------------------------------------------------------------------- refunds
 
 
-class RefundFactory(DocumentFactory):
+class RefundFactory(PaymentFactory):
     """Customer and vendor refunds: money returned from the party's credits or
     prepayments."""
 
@@ -201,30 +235,13 @@ class RefundFactory(DocumentFactory):
         head, draw = self.head(row), self.body(row)
         lines = self.lines(row, draw)
         method = None if self.method_after_actors else payment_method(draw)
-        amount_text = money(total(lines))
         item = payment_preamble(row, draw, f"{self.party_prefix}_refund")
         if self.method_after_actors:
             method = payment_method(draw)
+        account = draw.pick((None, bank_for(head.currency)))
+        check = check_number(draw)
         item.update(
-            {
-                "internal_id": row.rid,
-                "number": head.number,
-                "account_number": draw.pick((None, bank_for(head.currency))),
-                "items": lines,
-                **company_fields(head.company),
-                **self.party_fields(row, head),
-                "memo": head.memo,
-                "check_number": check_number(draw),
-                "date": iso(head.posted),
-                "transaction_date": iso(head.inception),
-                "currency_iso_4217_code": head.currency,
-                "exchange_rate": head.exchange_rate,
-                "bank_or_credit_card_amount": amount_text,
-                "amount": amount_text,
-                "record_status": row.record_status,
-                "payment_method_id": method,
-                "paper_check_status": paper_check_status(draw, method),
-            }
+            self.payment_fields(row, head, draw, lines, account=account, check=check, method=method)
         )
         return item
 

@@ -16,39 +16,44 @@ from ..spec import RowContext
 from ..world import Company
 from .common import custom_field_values
 from .documents import (
-    APPROVAL_STATUSES,
-    APPROVAL_WEIGHTS,
+    AMOUNT_KEYS,
+    APPROVAL_COLUMN,
+    APPROVAL_COLUMN_WEIGHTS,
     DocumentFactory,
     Priced,
     amounts,
-    approval_fields,
-    cents,
+    cite_number,
+    cite_number_sometimes,
     company_fields,
     due,
     edit_lines,
+    flat_amounts,
+    fulfilled_quantity,
+    fulfilled_total,
     line_count,
     line_id,
-    micros,
-    number_of,
     price,
     price_mode,
     put_actors,
+    put_actors_and_approval,
+    reconciliation_fields,
+    resettle,
+    reshape,
+    retotal,
     revise_memo,
     settle,
     total,
     transaction_ids,
 )
-from .reference import ACCOUNT_ID, CHART, EXPENSE_ACCOUNTS, PAYMENT_METHOD_IDS
+from .payments import payment_method
+from .reference import ACCOUNT_ID, CHART, EXPENSE_ACCOUNTS
 from .values import (
     attachments,
     bank_for,
-    bank_match_status,
     classifications,
-    div_round,
     fixed,
     iso,
     money,
-    reconciliation_status,
     term,
 )
 
@@ -149,71 +154,51 @@ def _expense_price(row: RowContext, draw: Draw, company: Company, mode: str) -> 
     return p
 
 
-def _bill_item(
-    row: RowContext, draw: Draw, company: Company, mode: str, k: int, lid: int
-) -> dict[str, Any]:
-    p = price(row, draw, company, mode)
-    amortizable, assets = _asset_refs(row, draw, 0.05)
+def _item_line(p: Priced, draw: Draw, position: int, lid: int | None) -> dict[str, Any]:
+    """The fields every purchase item line schema shares (each `reshape`s it to its keys)."""
     return {
         "tax": p.tax_data,
         "id": lid,
-        "position": k,
+        "position": position,
         "item_id": p.item_id,
         "memo": p.item_name or "",
         "rate": p.rate_text,
         "quantity": p.quantity_text,
         "classifications": classifications(draw, 1),
-        "company_id": company.id if draw.chance(0.2) else None,
         "item_type": p.item_type,
         "hsn_sac_code": None,
-        "amortizable_assets": amortizable,
-        "fixed_assets": assets,
         **amounts(p),
     }
 
 
-def _bill_expense(
-    row: RowContext, draw: Draw, company: Company, mode: str, k: int, lid: int
+def _expense_line(
+    p: Priced,
+    draw: Draw,
+    position: int,
+    lid: int | None,
+    account: int | None,
+    party: dict[str, Any],
 ) -> dict[str, Any]:
-    p = _expense_price(row, draw, company, mode)
-    amortizable, assets = _asset_refs(row, draw, 0.03)
-    party = _counterparty(row, draw, 0.15)
+    """The fields every expense line schema shares: an expense account (drawn by the caller,
+    as each list draws it at its own point) and a `_counterparty`."""
     return {
         "tax": p.tax_data,
         "id": lid,
-        "position": k,
+        "position": position,
         "rate": p.rate_text,
         "quantity": p.quantity_text,
-        "account_number": draw.pick(EXPENSE_ACCOUNTS),
+        "account_number": account,
+        "account_name": CHART[ACCOUNT_ID[account] - 1].name if account else None,
         "expense_description": p.item_name or "",
         "classifications": classifications(draw, 1),
-        "customer_id": party["customer_id"],
-        "vendor_id": party["vendor_id"],
-        "company_id": company.id if draw.chance(0.2) else None,
-        "amortizable_assets": amortizable,
-        "fixed_assets": assets,
-        "customer_name": party["customer_name"],
-        "vendor_name": party["vendor_name"],
+        **party,
         **amounts(p),
-    }
-
-
-def flat_amounts(draw: Draw) -> dict[str, Any]:
-    """Quantity, rate and amounts of a line added by an edit (untaxed)."""
-    quantity = draw.between(1, 6) * 1_000000
-    rate = draw.between(1_000, 80_000)
-    net = div_round(quantity * rate, 1_000000)
-    return {
-        "quantity": fixed(quantity, 6),
-        "rate": fixed(rate * 10_000, 6),
-        "net_amount": money(net),
-        "tax_amount": "0.00",
-        "gross_amount": money(net),
-        "amount": money(net),
     }
 
 
 def new_expense_line(keys: Sequence[str]) -> Any:
+    """The `edit_lines` maker of an expense line in `keys`: a flat-priced office expense."""
+
     def make(draw: Draw, position: int, lid: int | None) -> dict[str, Any]:
         values: dict[str, Any] = {
             "id": lid,
@@ -224,10 +209,10 @@ def new_expense_line(keys: Sequence[str]) -> Any:
             "classifications": [],
             "amortizable_assets": [],
             "fixed_assets": [],
-            **flat_amounts(draw),
+            **flat_amounts(draw, 6, (1_000, 80_000)),
         }
         values["bank_or_credit_card_amount"] = values["amount"]
-        return {key: values.get(key) for key in keys}
+        return reshape(values, keys)
 
     return make
 
@@ -235,17 +220,78 @@ def new_expense_line(keys: Sequence[str]) -> Any:
 # --------------------------------------------------------------------------- bills
 
 
+_BILL_ITEM_KEYS = (
+    "tax",
+    "id",
+    "position",
+    "item_id",
+    "memo",
+    "rate",
+    "quantity",
+    "classifications",
+    "company_id",
+    "item_type",
+    "hsn_sac_code",
+    "amortizable_assets",
+    "fixed_assets",
+    *AMOUNT_KEYS,
+)
+_BILL_EXPENSE_KEYS = (
+    "tax",
+    "id",
+    "position",
+    "rate",
+    "quantity",
+    "account_number",
+    "expense_description",
+    "classifications",
+    "customer_id",
+    "vendor_id",
+    "company_id",
+    "amortizable_assets",
+    "fixed_assets",
+    "customer_name",
+    "vendor_name",
+    *AMOUNT_KEYS,
+)
+
+
+def _bill_item(
+    row: RowContext, draw: Draw, company: Company, mode: str, k: int, lid: int
+) -> dict[str, Any]:
+    p = price(row, draw, company, mode)
+    amortizable, assets = _asset_refs(row, draw, 0.05)
+    return reshape(
+        _item_line(p, draw, k, lid),
+        _BILL_ITEM_KEYS,
+        company_id=company.id if draw.chance(0.2) else None,
+        amortizable_assets=amortizable,
+        fixed_assets=assets,
+    )
+
+
+def _bill_expense(
+    row: RowContext, draw: Draw, company: Company, mode: str, k: int, lid: int
+) -> dict[str, Any]:
+    p = _expense_price(row, draw, company, mode)
+    amortizable, assets = _asset_refs(row, draw, 0.03)
+    party = _counterparty(row, draw, 0.15)
+    account = draw.pick(EXPENSE_ACCOUNTS)
+    return reshape(
+        _expense_line(p, draw, k, lid, account, party),
+        _BILL_EXPENSE_KEYS,
+        company_id=company.id if draw.chance(0.2) else None,
+        amortizable_assets=amortizable,
+        fixed_assets=assets,
+    )
+
+
 class BillFactory(DocumentFactory):
     endpoint = "bills"
     party = "vendors"
-    party_field = "vendor_id"
     memos = _PURCHASE_MEMOS
-    categories: Mapping[str, Sequence[Any]] = MappingProxyType(
-        {"approval_status": APPROVAL_STATUSES}
-    )
-    category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
-        {"approval_status": APPROVAL_WEIGHTS}
-    )
+    categories = APPROVAL_COLUMN
+    category_weights = APPROVAL_COLUMN_WEIGHTS
 
     def build(self, row: RowContext) -> dict[str, Any]:
         head, draw = self.head(row), self.body(row)
@@ -271,12 +317,9 @@ class BillFactory(DocumentFactory):
             "transaction_ids": transaction_ids(row.rid, status, 1 + (paid > 0)),
             "term_id": term_id,
             "term_name": term_name,
-            "bank_match_status": bank_match_status(draw),
-            "reconciliation_status": reconciliation_status(draw),
+            **reconciliation_fields(draw),
         }
-        put_actors(item, row, draw)
-        item.update(approval_fields(row, row.categories["approval_status"], draw))
-        refs = row.world.refs
+        put_actors_and_approval(item, row, draw)
         item.update(
             {
                 "internal_id": row.rid,
@@ -285,8 +328,7 @@ class BillFactory(DocumentFactory):
                 "transaction_date": iso(head.inception),
                 "due_date": due(head.posted, days),
                 **company_fields(company),
-                "vendor_id": head.party_id,
-                "vendor_name": self.party_name(row, head.party_id) or "",
+                **self.party_fields(row, head),
                 "currency_iso_4217_code": head.currency,
                 "exchange_rate": head.exchange_rate,
                 "memo": head.memo,
@@ -296,16 +338,8 @@ class BillFactory(DocumentFactory):
                 "items": items,
                 "expenses": expenses,
                 "record_status": status,
-                "recurring_record_number": number_of(
-                    "recurring_bills", refs.pick("recurring_bills", draw)
-                )
-                if draw.chance(0.1)
-                else None,
-                "purchase_order_number": number_of(
-                    "purchase_orders", refs.pick("purchase_orders", draw)
-                )
-                if draw.chance(0.3)
-                else None,
+                "recurring_record_number": cite_number_sometimes(row, draw, "recurring_bills", 0.1),
+                "purchase_order_number": cite_number_sometimes(row, draw, "purchase_orders", 0.3),
                 "reference_number": draw.pick(
                     ("", f"INV-{draw.between(100, 99999)}", "RE-2024-117")
                 ),
@@ -320,57 +354,38 @@ class BillFactory(DocumentFactory):
             item, draw, "expenses", new_expense_line(keys), with_ids=True, owner=item["internal_id"]
         )
         amount = total(item["items"]) + total(item["expenses"])
-        paid = min(max(cents(item["paid_total"]), 0), max(amount, 0))
-        item.update(amount=money(amount), amount_due=money(amount - paid), paid_total=money(paid))
-
-
-_BILL_EXPENSE_KEYS = (
-    "tax",
-    "id",
-    "position",
-    "rate",
-    "quantity",
-    "account_number",
-    "expense_description",
-    "classifications",
-    "customer_id",
-    "vendor_id",
-    "company_id",
-    "amortizable_assets",
-    "fixed_assets",
-    "customer_name",
-    "vendor_name",
-    "net_amount",
-    "tax_amount",
-    "gross_amount",
-    "amount",
-)
+        resettle(item, amount, "paid_total", "amount_due")
 
 
 # --------------------------------------------------------------------------- purchase orders
 
 BILLED_STATUSES = ("billed", "unbilled", "partially_billed")
-
-
-def _billed_share(lines: list[dict[str, Any]]) -> int:
-    out = 0
-    for line in lines:
-        quantity = micros(line["quantity"])
-        if quantity:
-            out += div_round(cents(line["amount"]) * micros(line["quantity_billed"]), quantity)
-    return out
+_PO_LINE_KEYS = (
+    "classifications",
+    "item_type",
+    "hsn_sac_code",
+    "tax",
+    "id",
+    "item_id",
+    "position",
+    "memo",
+    "quantity",
+    "rate",
+    "quantity_billed",
+    "quantity_due",
+    *AMOUNT_KEYS,
+)
 
 
 class PurchaseOrderFactory(DocumentFactory):
     endpoint = "purchase_orders"
     party = "vendors"
-    party_field = "vendor_id"
     memos = _PURCHASE_MEMOS
     categories: Mapping[str, Sequence[Any]] = MappingProxyType(
-        {"approval_status": APPROVAL_STATUSES, "billed_status": BILLED_STATUSES}
+        {**APPROVAL_COLUMN, "billed_status": BILLED_STATUSES}
     )
     category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
-        {"approval_status": APPROVAL_WEIGHTS, "billed_status": (0.45, 0.35, 0.2)}
+        {**APPROVAL_COLUMN_WEIGHTS, "billed_status": (0.45, 0.35, 0.2)}
     )
 
     def build(self, row: RowContext) -> dict[str, Any]:
@@ -381,46 +396,30 @@ class PurchaseOrderFactory(DocumentFactory):
         lines = []
         for k in range(1, line_count(draw) + 1):
             p = price(row, draw, company, mode)
-            if billed == "billed":
-                done = p.quantity
-            elif billed == "unbilled":
-                done = 0
-            else:
-                done = div_round(p.quantity * draw.between(0, 3), 4)
+            done = fulfilled_quantity(draw, p.quantity, billed, BILLED_STATUSES)
             lines.append(
-                {
-                    "classifications": classifications(draw, 1),
-                    "item_type": p.item_type,
-                    "hsn_sac_code": None,
-                    "tax": p.tax_data,
-                    "id": line_id(row.rid, k),
-                    "item_id": p.item_id,
-                    "position": k,
-                    "memo": p.item_name or "",
-                    "quantity": p.quantity_text,
-                    "rate": p.rate_text,
-                    "quantity_billed": fixed(done, 6),
-                    "quantity_due": fixed(p.quantity - done, 6),
-                    **amounts(p),
-                }
+                reshape(
+                    _item_line(p, draw, k, line_id(row.rid, k)),
+                    _PO_LINE_KEYS,
+                    quantity_billed=fixed(done, 6),
+                    quantity_due=fixed(p.quantity - done, 6),
+                )
             )
-        amount, done_total = total(lines), _billed_share(lines)
+        amount, done_total = total(lines), fulfilled_total(lines, "quantity_billed")
         term_id, term_name, _ = term(draw)
         item: dict[str, Any] = {
             "attachments": attachments(draw, row.rid),
             "term_id": term_id,
             "term_name": term_name,
         }
-        put_actors(item, row, draw)
-        item.update(approval_fields(row, row.categories["approval_status"], draw))
+        put_actors_and_approval(item, row, draw)
         item.update(
             {
                 "internal_id": row.rid,
                 "number": head.number,
                 "date": iso(head.posted),
                 **company_fields(company),
-                "vendor_id": head.party_id,
-                "vendor_name": self.party_name(row, head.party_id) or "",
+                **self.party_fields(row, head),
                 "currency_iso_4217_code": head.currency,
                 "exchange_rate": head.exchange_rate,
                 "billed_total": money(done_total),
@@ -439,25 +438,24 @@ class PurchaseOrderFactory(DocumentFactory):
         revise_memo(item, draw)
 
         def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            flat = flat_amounts(d)
-            return {
-                "classifications": [],
-                "item_type": "service",
-                "hsn_sac_code": None,
-                "tax": None,
-                "id": lid,
-                "item_id": 1,
-                "position": position,
-                "memo": "Added on revision",
-                "quantity": flat["quantity"],
-                "rate": flat["rate"],
-                "quantity_billed": "0.000000",
-                "quantity_due": flat["quantity"],
-                **{k: flat[k] for k in ("net_amount", "tax_amount", "gross_amount", "amount")},
-            }
+            flat = flat_amounts(d, 6, (1_000, 80_000))
+            return reshape(
+                {
+                    "classifications": [],
+                    "item_type": "service",
+                    "id": lid,
+                    "item_id": 1,
+                    "position": position,
+                    "memo": "Added on revision",
+                    **flat,
+                },
+                _PO_LINE_KEYS,
+                quantity_billed="0.000000",
+                quantity_due=flat["quantity"],
+            )
 
         edit_lines(item, draw, "items", new_line, with_ids=True, owner=item["internal_id"])
-        amount, done = total(item["items"]), _billed_share(item["items"])
+        amount, done = total(item["items"]), fulfilled_total(item["items"], "quantity_billed")
         item.update(amount=money(amount), billed_total=money(done), due_total=money(amount - done))
 
 
@@ -467,7 +465,6 @@ class PurchaseOrderFactory(DocumentFactory):
 class VendorCreditFactory(DocumentFactory):
     endpoint = "vendor_credits"
     party = "vendors"
-    party_field = "vendor_id"
     memos = ("Credit note — damaged goods", "Rebate Q3", "Gutschrift Nr. 88", "")
 
     def build(self, row: RowContext) -> dict[str, Any]:
@@ -479,47 +476,22 @@ class VendorCreditFactory(DocumentFactory):
             p = price(row, draw, company, mode, negative_share=0.05)
             unknown_item = draw.chance(0.05)
             items.append(
-                {
-                    "tax": p.tax_data,
-                    "id": line_id(row.rid, k),
-                    "position": k,
-                    "item_id": None if unknown_item else p.item_id,
-                    "rate": p.rate_text,
-                    "quantity": p.quantity_text,
-                    "memo": p.item_name or "",
-                    "classifications": classifications(draw, 1),
-                    "item_type": p.item_type,
-                    "hsn_sac_code": None,
-                    "item_name": None if unknown_item else p.item_name,
-                    **amounts(p),
-                }
+                reshape(
+                    _item_line(p, draw, k, line_id(row.rid, k)),
+                    _VC_ITEM_KEYS,
+                    item_id=None if unknown_item else p.item_id,
+                    item_name=None if unknown_item else p.item_name,
+                )
             )
         expenses = []
         for k in range(1, (draw.weighted((0, 1, 2), (4, 4, 2)) if items else 1) + 1):
             p = _expense_price(row, draw, company, mode)
             account = draw.pick(EXPENSE_ACCOUNTS) if draw.chance(0.95) else None
             party = _counterparty(row, draw, 0.1)
-            expenses.append(
-                {
-                    "tax": p.tax_data,
-                    "id": line_id(row.rid, 50 + k),
-                    "account_number": account,
-                    "quantity": p.quantity_text,
-                    "rate": p.rate_text,
-                    "position": k,
-                    "expense_description": p.item_name or "",
-                    "customer_id": party["customer_id"],
-                    "vendor_id": party["vendor_id"],
-                    "classifications": classifications(draw, 1),
-                    "account_name": CHART[ACCOUNT_ID[account] - 1].name if account else None,
-                    "customer_name": party["customer_name"],
-                    "vendor_name": party["vendor_name"],
-                    **amounts(p),
-                }
-            )
+            line = _expense_line(p, draw, k, line_id(row.rid, 50 + k), account, party)
+            expenses.append(reshape(line, _VC_EXPENSE_KEYS))
         amount = total(items) + total(expenses)
         used = settle(draw, amount, status)
-        refs = row.world.refs
         source = draw.weighted(("bill", "direct_expense", None), (5, 1, 4))
         item: dict[str, Any] = {
             "custom_fields": custom_field_values(
@@ -535,19 +507,14 @@ class VendorCreditFactory(DocumentFactory):
             {
                 "internal_id": row.rid,
                 "number": head.number,
-                "bill_number": number_of("bills", refs.pick("bills", draw))
-                if source == "bill"
-                else None,
-                "direct_expense_number": number_of(
-                    "direct_expenses", refs.pick("direct_expenses", draw)
-                )
+                "bill_number": cite_number(row, draw, "bills") if source == "bill" else None,
+                "direct_expense_number": cite_number(row, draw, "direct_expenses")
                 if source == "direct_expense"
                 else None,
                 "date": iso(head.posted),
                 "transaction_date": iso(head.inception),
                 **company_fields(company),
-                "vendor_id": head.party_id,
-                "vendor_name": self.party_name(row, head.party_id) or "",
+                **self.party_fields(row, head),
                 "currency_iso_4217_code": None if draw.chance(0.03) else head.currency,
                 "exchange_rate": head.exchange_rate,
                 "memo": head.memo,
@@ -572,12 +539,23 @@ class VendorCreditFactory(DocumentFactory):
             owner=item["internal_id"],
         )
         amount = total(item["items"]) + total(item["expenses"])
-        used = min(max(cents(item["used_amount"]), 0), max(amount, 0))
-        item.update(
-            amount=money(amount), used_amount=money(used), remaining_amount=money(amount - used)
-        )
+        resettle(item, amount, "used_amount", "remaining_amount")
 
 
+_VC_ITEM_KEYS = (
+    "tax",
+    "id",
+    "position",
+    "item_id",
+    "rate",
+    "quantity",
+    "memo",
+    "classifications",
+    "item_type",
+    "hsn_sac_code",
+    "item_name",
+    *AMOUNT_KEYS,
+)
 _VC_EXPENSE_KEYS = (
     "tax",
     "id",
@@ -592,10 +570,7 @@ _VC_EXPENSE_KEYS = (
     "account_name",
     "customer_name",
     "vendor_name",
-    "net_amount",
-    "tax_amount",
-    "gross_amount",
-    "amount",
+    *AMOUNT_KEYS,
 )
 
 
@@ -617,17 +592,13 @@ _EXPENSE_ITEM_KEYS = (
     "bank_or_credit_card_amount",
     "customer_name",
     "vendor_name",
-    "net_amount",
-    "tax_amount",
-    "gross_amount",
-    "amount",
+    *AMOUNT_KEYS,
 )
 
 
 class DirectExpenseFactory(DocumentFactory):
     endpoint = "direct_expenses"
     party = "vendors"
-    party_field = "vendor_id"
     memos = ("Card spend", "Uber — client visit", "Conference tickets", "Taxi 🚕", "")
 
     def build(self, row: RowContext) -> dict[str, Any]:
@@ -639,25 +610,15 @@ class DirectExpenseFactory(DocumentFactory):
             p = _expense_price(row, draw, company, mode)
             amortizable, assets = _asset_refs(row, draw, 0.04)
             party = _counterparty(row, draw, 0.1)
+            account = draw.pick(EXPENSE_ACCOUNTS) if draw.chance(0.97) else None
             lines.append(
-                {
-                    "tax": p.tax_data,
-                    "id": line_id(row.rid, k),
-                    "position": k,
-                    "account_number": draw.pick(EXPENSE_ACCOUNTS) if draw.chance(0.97) else None,
-                    "expense_description": p.item_name or "",
-                    "rate": p.rate_text,
-                    "quantity": p.quantity_text,
-                    "classifications": classifications(draw, 1),
-                    "customer_id": party["customer_id"],
-                    "vendor_id": party["vendor_id"],
-                    "amortizable_assets": amortizable,
-                    "fixed_assets": assets,
-                    "bank_or_credit_card_amount": money(p.gross),
-                    "customer_name": party["customer_name"],
-                    "vendor_name": party["vendor_name"],
-                    **amounts(p),
-                }
+                reshape(
+                    _expense_line(p, draw, k, line_id(row.rid, k), account, party),
+                    _EXPENSE_ITEM_KEYS,
+                    amortizable_assets=amortizable,
+                    fixed_assets=assets,
+                    bank_or_credit_card_amount=money(p.gross),
+                )
             )
         amount = money(total(lines))
         card = draw.chance(0.4)
@@ -669,8 +630,7 @@ class DirectExpenseFactory(DocumentFactory):
             **tax_context(draw, company, iso(head.inception)),
             "classifications": classifications(draw),
             "transaction_ids": transaction_ids(row.rid, status),
-            "bank_match_status": bank_match_status(draw),
-            "reconciliation_status": reconciliation_status(draw),
+            **reconciliation_fields(draw),
         }
         put_actors(item, row, draw)
         item.update(
@@ -679,8 +639,7 @@ class DirectExpenseFactory(DocumentFactory):
                 "number": head.number,
                 "items": lines,
                 **company_fields(company),
-                "vendor_id": head.party_id,
-                "vendor_name": self.party_name(row, head.party_id) or "",
+                **self.party_fields(row, head),
                 "account_number": None if draw.chance(0.03) else bank_for(head.currency, card),
                 "amount": amount,
                 "memo": head.memo,
@@ -690,7 +649,7 @@ class DirectExpenseFactory(DocumentFactory):
                 "currency_iso_4217_code": head.currency,
                 "exchange_rate": head.exchange_rate,
                 "bank_or_credit_card_amount": amount,
-                "payment_method_id": draw.pick((None, *PAYMENT_METHOD_IDS)),
+                "payment_method_id": payment_method(draw),
                 "record_status": status,
             }
         )
@@ -706,5 +665,4 @@ class DirectExpenseFactory(DocumentFactory):
             with_ids=True,
             owner=item["internal_id"],
         )
-        amount = money(total(item["items"]))
-        item.update(amount=amount, bank_or_credit_card_amount=amount)
+        retotal(item, "bank_or_credit_card_amount")

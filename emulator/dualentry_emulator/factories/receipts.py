@@ -157,6 +157,19 @@ class CustomerPrepaymentApplicationFactory(ApplicationFactory):
 # --------------------------------------------------------------------------- deposits
 
 
+_DEPOSIT_SOURCES = (
+    "customer_prepayment_number",
+    "customer_payment_number",
+    "cash_sale_number",
+    "vendor_refund_number",
+    "account_id",
+    "description",
+    "customer_id",
+    "vendor_id",
+)
+"""What a deposit line may cite (all keys present; one receipt or an account is set)."""
+
+
 def _deposit_line(row: RowContext, draw: Draw, lid: int) -> dict[str, Any]:
     refs = row.world.refs
     kind = draw.weighted(
@@ -165,14 +178,7 @@ def _deposit_line(row: RowContext, draw: Draw, lid: int) -> dict[str, Any]:
     line: dict[str, Any] = {
         "classifications": classifications(draw, 1),
         "id": lid,
-        "customer_prepayment_number": None,
-        "customer_payment_number": None,
-        "cash_sale_number": None,
-        "vendor_refund_number": None,
-        "account_id": None,
-        "description": None,
-        "customer_id": None,
-        "vendor_id": None,
+        **dict.fromkeys(_DEPOSIT_SOURCES),
     }
     if kind == "vendor_refund":
         line["vendor_refund_number"] = cite_number(row, draw, "vendor_refunds")
@@ -233,21 +239,13 @@ class CustomerDepositFactory(DocumentFactory):
         revise_memo(item, draw)
 
         def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            line = dict.fromkeys(
-                (
-                    "id",
-                    "customer_prepayment_number",
-                    "customer_payment_number",
-                    "cash_sale_number",
-                    "vendor_refund_number",
-                    "account_id",
-                    "description",
-                    "customer_id",
-                    "vendor_id",
-                )
-            )
-            line.update(id=lid, account_id=ACCOUNT_ID[4000], description="Late receipt")
-            return {"classifications": [], **line}
+            return {
+                "classifications": [],
+                "id": lid,
+                **dict.fromkeys(_DEPOSIT_SOURCES),
+                "account_id": ACCOUNT_ID[4000],
+                "description": "Late receipt",
+            }
 
         before = len(item["items"])
         edit_lines(item, draw, "items", new_line, with_ids=True, owner=item["internal_id"])
@@ -270,19 +268,23 @@ class CustomerRefundFactory(RefundFactory):
 # --------------------------------------------------------------------------- payments
 
 
+_PAYMENT_TARGETS = (
+    "invoice_number",
+    "customer_credit_number",
+    "account_id",
+    "description",
+    "customer_id",
+    "vendor_id",
+)
+"""What a customer payment line may pay or apply (all keys present)."""
+
+
 def _payment_line(
     row: RowContext, draw: Draw, mode: str, position: int, kind: str
 ) -> dict[str, Any]:
     refs = row.world.refs
     amount = payment_amount(draw, mode)
-    line: dict[str, Any] = {
-        "invoice_number": None,
-        "customer_credit_number": None,
-        "account_id": None,
-        "description": None,
-        "customer_id": None,
-        "vendor_id": None,
-    }
+    line: dict[str, Any] = dict.fromkeys(_PAYMENT_TARGETS)
     if kind == "invoice":
         line["invoice_number"] = cite_number(row, draw, "invoices")
     elif kind == "credit":  # an applied credit reduces what was received
@@ -351,12 +353,9 @@ class CustomerPaymentFactory(DocumentFactory):
         revise_memo(item, draw)
 
         late_fee = {
-            "invoice_number": None,
-            "customer_credit_number": None,
+            **dict.fromkeys(_PAYMENT_TARGETS),
             "account_id": ACCOUNT_ID[4100],
             "description": "Late fee",
-            "customer_id": None,
-            "vendor_id": None,
         }
 
         def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:

@@ -16,41 +16,47 @@ from ..timestamps import render
 from ..world import Company
 from .common import custom_field_values
 from .documents import (
-    APPROVAL_STATUSES,
-    APPROVAL_WEIGHTS,
+    AMOUNT_KEYS,
+    APPROVAL_COLUMN,
+    APPROVAL_COLUMN_WEIGHTS,
     DocumentFactory,
     Priced,
     amounts,
-    approval_fields,
-    cents,
+    cite_number,
+    cite_number_sometimes,
     company_fields,
     due,
     edit_lines,
+    flat_amounts,
+    fulfilled_quantity,
+    fulfilled_total,
     line_count,
     line_id,
-    micros,
-    number_of,
+    payment_preamble,
     price,
     price_mode,
     put_actors,
+    put_actors_and_approval,
+    reconciliation_fields,
+    resettle,
+    reshape,
+    retotal,
     revise_memo,
     settle,
     top_times,
     total,
     transaction_ids,
 )
+from .payments import payment_method
 from .places import address, one_line
-from .reference import ACCOUNT_ID, PAYMENT_METHOD_IDS
+from .reference import ACCOUNT_ID
 from .values import (
     attachments,
     bank_for,
-    bank_match_status,
     classifications,
-    div_round,
     fixed,
     iso,
     money,
-    reconciliation_status,
     term,
 )
 
@@ -97,17 +103,65 @@ def _payment(draw: Draw, rid: int) -> dict[str, Any] | None:
     }
 
 
-def _recurring_number(row: RowContext, draw: Draw, endpoint: str, share: float) -> int | None:
-    if not draw.chance(share):
-        return None
-    return number_of(endpoint, row.world.refs.pick(endpoint, draw))
-
-
 def _line_company(draw: Draw, company: Company) -> int | None:
     return company.id if draw.chance(0.3) else None
 
 
 # --------------------------------------------------------------------------- invoices
+
+
+_LINE_HEAD = (
+    "classifications",
+    "item_type",
+    "hsn_sac_code",
+    "tax",
+    "id",
+    "item_id",
+    "quantity",
+    "rate",
+    "position",
+    "memo",
+)
+"""How sales order, customer credit (less the id) and cash sale lines start; they end with
+their own fields and then `AMOUNT_KEYS`."""
+
+
+def _sales_line(p: Priced, draw: Draw, position: int, lid: int | None) -> dict[str, Any]:
+    """The fields every sales line schema shares (each `reshape`s it to its own keys)."""
+    return {
+        "classifications": classifications(draw, 1),
+        "item_type": p.item_type,
+        "hsn_sac_code": _hsn(draw),
+        "tax": p.tax_data,
+        "id": lid,
+        "item_id": p.item_id,
+        "quantity": p.quantity_text,
+        "rate": p.rate_text,
+        "position": position,
+        "memo": p.item_name or "",
+        **amounts(p),
+    }
+
+
+_INVOICE_LINE_KEYS = (
+    "classifications",
+    "item_type",
+    "hsn_sac_code",
+    "discount_type",
+    "discount_value",
+    "discount_account_id",
+    "record_level_discount_amount",
+    "tax",
+    "id",
+    "item_id",
+    "quantity",
+    "rate",
+    "position",
+    "memo",
+    "company_id",
+    *AMOUNT_KEYS,
+    "discount_amount",
+)
 
 
 def _invoice_line(
@@ -118,38 +172,24 @@ def _invoice_line(
     discount_value = None
     if p.discount:
         discount_value = money(p.discount) if fixed_discount else fixed(p.discount_pct * 100, 2)
-    line = {
-        "classifications": classifications(draw, 1),
-        "item_type": p.item_type,
-        "hsn_sac_code": _hsn(draw),
-        "discount_type": ("FIXED" if fixed_discount else "PERCENTAGE") if p.discount else None,
-        "discount_value": discount_value,
-        "discount_account_id": ACCOUNT_ID[4900] if p.discount else None,
-        "record_level_discount_amount": None if draw.chance(0.8) else "0.00",
-        "tax": p.tax_data,
-        "id": lid,
-        "item_id": p.item_id,
-        "quantity": p.quantity_text,
-        "rate": p.rate_text,
-        "position": position,
-        "memo": p.item_name or "",
-        "company_id": _line_company(draw, company),
-        **amounts(p),
-        "discount_amount": money(p.discount),
-    }
-    return line
+    return reshape(
+        _sales_line(p, draw, position, lid),
+        _INVOICE_LINE_KEYS,
+        discount_type=("FIXED" if fixed_discount else "PERCENTAGE") if p.discount else None,
+        discount_value=discount_value,
+        discount_account_id=ACCOUNT_ID[4900] if p.discount else None,
+        record_level_discount_amount=None if draw.chance(0.8) else "0.00",
+        company_id=_line_company(draw, company),
+        discount_amount=money(p.discount),
+    )
 
 
 class InvoiceFactory(DocumentFactory):
     endpoint = "invoices"
     party_null_share = 0.03
     memos = _SALES_MEMOS
-    categories: Mapping[str, Sequence[Any]] = MappingProxyType(
-        {"approval_status": APPROVAL_STATUSES}
-    )
-    category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
-        {"approval_status": APPROVAL_WEIGHTS}
-    )
+    categories = APPROVAL_COLUMN
+    category_weights = APPROVAL_COLUMN_WEIGHTS
 
     def build(self, row: RowContext) -> dict[str, Any]:
         head, draw = self.head(row), self.body(row)
@@ -171,11 +211,9 @@ class InvoiceFactory(DocumentFactory):
             "term_id": term_id,
             "term_name": term_name,
             "transaction_ids": transaction_ids(row.rid, status, 1 + (paid > 0)),
-            "bank_match_status": bank_match_status(draw),
-            "reconciliation_status": reconciliation_status(draw),
+            **reconciliation_fields(draw),
         }
-        put_actors(item, row, draw)
-        item.update(approval_fields(row, row.categories["approval_status"], draw))
+        put_actors_and_approval(item, row, draw)
         item.update(
             {
                 "internal_id": row.rid,
@@ -196,7 +234,9 @@ class InvoiceFactory(DocumentFactory):
                 else None,
                 **_addresses(draw, name),
                 "record_status": status,
-                "recurring_record_number": _recurring_number(row, draw, "recurring_invoices", 0.1),
+                "recurring_record_number": cite_number_sometimes(
+                    row, draw, "recurring_invoices", 0.1
+                ),
                 "reference_number": _reference(draw),
             }
         )
@@ -204,125 +244,60 @@ class InvoiceFactory(DocumentFactory):
 
     def edit(self, item: dict[str, Any], draw: Draw) -> None:
         revise_memo(item, draw)
-        company = Company(item["company_id"], item["company_name"], item["company_currency"])
         edit_lines(
             item,
             draw,
             "items",
-            lambda d, pos, lid: _edit_line(d, company, pos, lid, 10),
+            lambda d, pos, lid: _edit_line(d, pos, lid, 10),
             with_ids=True,
             owner=item["internal_id"],
         )
-        amount = total(item["items"])
-        paid = min(max(cents(item["paid_total"]), 0), max(amount, 0))
-        item.update(amount=money(amount), amount_due=money(amount - paid), paid_total=money(paid))
+        resettle(item, total(item["items"]), "paid_total", "amount_due")
 
 
-def _edit_line(
-    draw: Draw, company: Company, position: int, lid: int | None, rate_scale: int
-) -> dict[str, Any]:
-    """A line added by an edit: a flat-priced service line, untaxed."""
-    quantity = draw.between(1, 8) * 1_000000
-    rate_cents = draw.between(500, 50_000)
-    net = div_round(quantity * rate_cents, 1_000000)
+def _edit_line(draw: Draw, position: int, lid: int | None, rate_scale: int) -> dict[str, Any]:
+    """A line added by an edit, in the invoice line's keys: a flat-priced service line,
+    untaxed."""
     line: dict[str, Any] = {
         "classifications": [],
         "item_type": "service",
-        "hsn_sac_code": None,
-        "discount_type": None,
-        "discount_value": None,
-        "discount_account_id": None,
-        "record_level_discount_amount": None,
         "tax": None,
         "id": lid,
         "item_id": 1,
-        "quantity": fixed(quantity, 6),
-        "rate": fixed(rate_cents * 10 ** (rate_scale - 2), rate_scale),
+        **flat_amounts(draw, 8, (500, 50_000), rate_scale),
         "position": position,
         "memo": draw.pick(("Additional hours", "Rush fee", "Extra seat")),
-        "company_id": None,
-        "net_amount": money(net),
-        "tax_amount": "0.00",
-        "gross_amount": money(net),
-        "amount": money(net),
         "discount_amount": "0.00",
     }
-    return line
-
-
-def reshape(line: dict[str, Any], keys: Sequence[str], **extra: Any) -> dict[str, Any]:
-    """A line in another schema's key order, from a superset of fields."""
-    merged = {**line, **extra}
-    return {key: merged.get(key) for key in keys}
+    return reshape(line, _INVOICE_LINE_KEYS)
 
 
 # --------------------------------------------------------------------------- sales orders
 
 INVOICED_STATUSES = ("invoiced", "uninvoiced", "partially_invoiced")
-_SO_LINE_KEYS = (
-    "classifications",
-    "item_type",
-    "hsn_sac_code",
-    "tax",
-    "id",
-    "item_id",
-    "quantity",
-    "rate",
-    "position",
-    "memo",
-    "quantity_invoiced",
-    "quantity_due",
-    "net_amount",
-    "tax_amount",
-    "gross_amount",
-    "amount",
-)
+_SO_LINE_KEYS = (*_LINE_HEAD, "quantity_invoiced", "quantity_due", *AMOUNT_KEYS)
 
 
 def _so_line(
     p: Priced, draw: Draw, position: int, lid: int | None, invoiced: str
 ) -> dict[str, Any]:
-    if invoiced == "invoiced":
-        done = p.quantity
-    elif invoiced == "uninvoiced":
-        done = 0
-    else:
-        done = div_round(p.quantity * draw.between(0, 3), 4)
-    return {
-        "classifications": classifications(draw, 1),
-        "item_type": p.item_type,
-        "hsn_sac_code": _hsn(draw),
-        "tax": p.tax_data,
-        "id": lid,
-        "item_id": p.item_id,
-        "quantity": p.quantity_text,
-        "rate": p.rate_text,
-        "position": position,
-        "memo": p.item_name or "",
-        "quantity_invoiced": fixed(done, 6),
-        "quantity_due": fixed(p.quantity - done, 6),
-        **amounts(p),
-    }
-
-
-def _invoiced_share(lines: list[dict[str, Any]]) -> int:
-    """Cents invoiced: each line's amount pro rata to the quantity invoiced."""
-    out = 0
-    for line in lines:
-        quantity = micros(line["quantity"])
-        if quantity:
-            out += div_round(cents(line["amount"]) * micros(line["quantity_invoiced"]), quantity)
-    return out
+    done = fulfilled_quantity(draw, p.quantity, invoiced, INVOICED_STATUSES)
+    return reshape(
+        _sales_line(p, draw, position, lid),
+        _SO_LINE_KEYS,
+        quantity_invoiced=fixed(done, 6),
+        quantity_due=fixed(p.quantity - done, 6),
+    )
 
 
 class SalesOrderFactory(DocumentFactory):
     endpoint = "sales_orders"
     memos = _SALES_MEMOS
     categories: Mapping[str, Sequence[Any]] = MappingProxyType(
-        {"approval_status": APPROVAL_STATUSES, "invoiced_status": INVOICED_STATUSES}
+        {**APPROVAL_COLUMN, "invoiced_status": INVOICED_STATUSES}
     )
     category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
-        {"approval_status": APPROVAL_WEIGHTS, "invoiced_status": (0.5, 0.3, 0.2)}
+        {**APPROVAL_COLUMN_WEIGHTS, "invoiced_status": (0.5, 0.3, 0.2)}
     )
 
     def build(self, row: RowContext) -> dict[str, Any]:
@@ -335,7 +310,7 @@ class SalesOrderFactory(DocumentFactory):
             _so_line(price(row, draw, company, mode), draw, k, line_id(row.rid, k), invoiced)
             for k in range(1, line_count(draw) + 1)
         ]
-        amount, done = total(lines), _invoiced_share(lines)
+        amount, done = total(lines), fulfilled_total(lines, "quantity_invoiced")
         term_id, term_name, _ = term(draw)
         item: dict[str, Any] = {
             **top_times(row, draw),
@@ -347,16 +322,14 @@ class SalesOrderFactory(DocumentFactory):
             "term_id": term_id,
             "term_name": term_name,
         }
-        put_actors(item, row, draw)
-        item.update(approval_fields(row, row.categories["approval_status"], draw))
+        put_actors_and_approval(item, row, draw)
         item.update(
             {
                 "internal_id": row.rid,
                 "number": head.number,
                 "items": lines,
                 **company_fields(company),
-                "customer_id": head.party_id,
-                "customer_name": name or "",
+                **self.party_fields(row, head),
                 "currency_iso_4217_code": head.currency,
                 "exchange_rate": head.exchange_rate,
                 "amount": money(amount),
@@ -374,16 +347,15 @@ class SalesOrderFactory(DocumentFactory):
 
     def edit(self, item: dict[str, Any], draw: Draw) -> None:
         revise_memo(item, draw)
-        company = Company(item["company_id"], item["company_name"], item["company_currency"])
 
         def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            base = _edit_line(d, company, position, lid, 6)
+            base = _edit_line(d, position, lid, 6)
             return reshape(
                 base, _SO_LINE_KEYS, quantity_invoiced="0.000000", quantity_due=base["quantity"]
             )
 
         edit_lines(item, draw, "items", new_line, with_ids=True, owner=item["internal_id"])
-        amount, done = total(item["items"]), _invoiced_share(item["items"])
+        amount, done = total(item["items"]), fulfilled_total(item["items"], "quantity_invoiced")
         item.update(
             amount=money(amount), invoiced_total=money(done), due_total=money(amount - done)
         )
@@ -391,21 +363,7 @@ class SalesOrderFactory(DocumentFactory):
 
 # --------------------------------------------------------------------------- customer credits
 
-_CREDIT_LINE_KEYS = (
-    "classifications",
-    "item_type",
-    "hsn_sac_code",
-    "tax",
-    "item_id",
-    "quantity",
-    "rate",
-    "position",
-    "memo",
-    "net_amount",
-    "tax_amount",
-    "gross_amount",
-    "amount",
-)
+_CREDIT_LINE_KEYS = (*(key for key in _LINE_HEAD if key != "id"), *AMOUNT_KEYS)
 
 
 def remote_records(draw: Draw, rid: int, style: str, when: int | None) -> list[dict[str, Any]]:
@@ -476,10 +434,10 @@ class CustomerCreditFactory(DocumentFactory):
             {
                 "internal_id": row.rid,
                 "number": head.number,
-                "invoice_number": number_of("invoices", row.world.refs.pick("invoices", draw))
+                "invoice_number": cite_number(row, draw, "invoices")
                 if source == "invoice"
                 else None,
-                "cash_sale_number": number_of("cash_sales", row.world.refs.pick("cash_sales", draw))
+                "cash_sale_number": cite_number(row, draw, "cash_sales")
                 if source == "cash_sale"
                 else None,
                 "date": iso(head.posted),
@@ -508,53 +466,21 @@ class CustomerCreditFactory(DocumentFactory):
         row: RowContext, draw: Draw, company: Company, mode: str, position: int
     ) -> dict[str, Any]:
         p = price(row, draw, company, mode, negative_share=0.1)
-        return {
-            "classifications": classifications(draw, 1),
-            "item_type": p.item_type,
-            "hsn_sac_code": _hsn(draw),
-            "tax": p.tax_data,
-            "item_id": p.item_id,
-            "quantity": p.quantity_text,
-            "rate": p.rate_text,
-            "position": position,
-            "memo": p.item_name or "",
-            **amounts(p),
-        }
+        return reshape(_sales_line(p, draw, position, None), _CREDIT_LINE_KEYS)
 
     def edit(self, item: dict[str, Any], draw: Draw) -> None:
         revise_memo(item, draw)
-        company = Company(item["company_id"], item["company_name"], item["company_currency"])
 
         def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            return reshape(_edit_line(d, company, position, None, 6), _CREDIT_LINE_KEYS)
+            return reshape(_edit_line(d, position, None, 6), _CREDIT_LINE_KEYS)
 
         edit_lines(item, draw, "items", new_line, with_ids=False, owner=item["internal_id"])
-        amount = total(item["items"])
-        used = min(max(cents(item["used_amount"]), 0), max(amount, 0))
-        item.update(
-            amount=money(amount), used_amount=money(used), remaining_amount=money(amount - used)
-        )
+        resettle(item, total(item["items"]), "used_amount", "remaining_amount")
 
 
 # --------------------------------------------------------------------------- cash sales
 
-_CASH_LINE_KEYS = (
-    "classifications",
-    "item_type",
-    "hsn_sac_code",
-    "tax",
-    "id",
-    "item_id",
-    "quantity",
-    "rate",
-    "position",
-    "memo",
-    "bank_or_undeposited_account_amount",
-    "net_amount",
-    "tax_amount",
-    "gross_amount",
-    "amount",
-)
+_CASH_LINE_KEYS = (*_LINE_HEAD, "bank_or_undeposited_account_amount", *AMOUNT_KEYS)
 
 
 class CashSaleFactory(DocumentFactory):
@@ -569,41 +495,20 @@ class CashSaleFactory(DocumentFactory):
         lines = []
         for k in range(1, line_count(draw, 4) + 1):
             p = price(row, draw, company, mode)
+            line = _sales_line(p, draw, k, line_id(row.rid, k))
             lines.append(
-                {
-                    "classifications": classifications(draw, 1),
-                    "item_type": p.item_type,
-                    "hsn_sac_code": _hsn(draw),
-                    "tax": p.tax_data,
-                    "id": line_id(row.rid, k),
-                    "item_id": p.item_id,
-                    "quantity": p.quantity_text,
-                    "rate": p.rate_text,
-                    "position": k,
-                    "memo": p.item_name or "",
-                    "bank_or_undeposited_account_amount": money(p.gross),
-                    **amounts(p),
-                }
+                reshape(line, _CASH_LINE_KEYS, bank_or_undeposited_account_amount=money(p.gross))
             )
         amount = total(lines)
         undeposited = draw.chance(0.35)
-        item: dict[str, Any] = {
-            "custom_fields": custom_field_values(
-                row, draw, row.world.custom_fields_for("cash_sale")
-            ),
-            "attachments": attachments(draw, row.rid, 1),
-            "classifications": classifications(draw),
-            "transaction_ids": transaction_ids(row.rid, status),
-        }
-        put_actors(item, row, draw)
+        item = payment_preamble(row, draw, "cash_sale")
         item.update(
             {
                 "internal_id": row.rid,
                 "number": head.number,
                 "items": lines,
                 **company_fields(company),
-                "customer_id": head.party_id,
-                "customer_name": name or "",
+                **self.party_fields(row, head),
                 "account_number": None if undeposited else bank_for(head.currency),
                 "amount": money(amount),
                 "memo": head.memo,
@@ -615,7 +520,7 @@ class CashSaleFactory(DocumentFactory):
                 "exchange_rate": head.exchange_rate,
                 "undeposited_funds_currency": head.currency if undeposited else None,
                 "bank_or_undeposited_account_amount": money(amount),
-                "payment_method_id": draw.pick((None, *PAYMENT_METHOD_IDS)),
+                "payment_method_id": payment_method(draw),
                 "record_status": status,
             }
         )
@@ -623,12 +528,10 @@ class CashSaleFactory(DocumentFactory):
 
     def edit(self, item: dict[str, Any], draw: Draw) -> None:
         revise_memo(item, draw)
-        company = Company(item["company_id"], item["company_name"], item["company_currency"])
 
         def new_line(d: Draw, position: int, lid: int | None) -> dict[str, Any]:
-            base = _edit_line(d, company, position, lid, 6)
+            base = _edit_line(d, position, lid, 6)
             return reshape(base, _CASH_LINE_KEYS, bank_or_undeposited_account_amount=base["amount"])
 
         edit_lines(item, draw, "items", new_line, with_ids=True, owner=item["internal_id"])
-        amount = money(total(item["items"]))
-        item.update(amount=amount, bank_or_undeposited_account_amount=amount)
+        retotal(item, "bank_or_undeposited_account_amount")
