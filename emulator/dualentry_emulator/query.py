@@ -6,7 +6,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from .behaviour import RECORD_STATUSES, Behaviour
-from .filters import ParamError, parse_int, present
+from .filters import ParamError, last, parse_int, present
 from .ordering import Term, parse_terms
 from .spec import EndpointSpec
 
@@ -20,11 +20,6 @@ class ListQuery:
     """(parameter, normalized value) pairs, sorted by parameter: part of a view's cache key."""
     limit: int
     offset: int
-
-
-def _last(params: Params, name: str) -> str | None:
-    values = present(params.get(name, []))
-    return values[-1] if values else None
 
 
 def _quoted_list(values: tuple[str, ...]) -> str:
@@ -41,24 +36,24 @@ def default_statuses(spec: EndpointSpec, behaviour: Behaviour) -> frozenset[str]
     )
 
 
-def parse_list_query(spec: EndpointSpec, behaviour: Behaviour, params: Params) -> ListQuery:
-    limit = 100
-    raw = _last(params, "limit")
-    if raw is not None:
-        limit = parse_int("limit", raw)
-        if limit < 1:
-            raise ParamError("limit", "Input should be greater than or equal to 1")
-    limit = min(limit, behaviour.page_cap)
+def _int_param(params: Params, name: str, default: int, minimum: int) -> int:
+    """A paging parameter: `default` when absent, a 400 when not an integer or below
+    `minimum`."""
+    raw = last(params.get(name, []))
+    if raw is None:
+        return default
+    value = parse_int(name, raw)
+    if value < minimum:
+        raise ParamError(name, f"Input should be greater than or equal to {minimum}")
+    return value
 
-    offset = 0
-    raw = _last(params, "offset")
-    if raw is not None:
-        offset = parse_int("offset", raw)
-        if offset < 0:
-            raise ParamError("offset", "Input should be greater than or equal to 0")
+
+def parse_list_query(spec: EndpointSpec, behaviour: Behaviour, params: Params) -> ListQuery:
+    limit = min(_int_param(params, "limit", 100, 1), behaviour.page_cap)
+    offset = _int_param(params, "offset", 0, 0)
 
     terms = tuple(parse_terms(spec.default_ordering))
-    raw = _last(params, "ordering") if spec.ordering_param else None
+    raw = last(params.get("ordering", [])) if spec.ordering_param else None
     if raw is not None:
         asked = parse_terms(raw)
         if spec.updated_ordering_switch and any(t.name == "updated_at" for t in asked):

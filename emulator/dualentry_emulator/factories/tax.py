@@ -29,23 +29,32 @@ def _vat(rid: int) -> VatRate:
     )
 
 
+def _rate_head(rid: int, rate: VatRate | GstRate) -> dict[str, Any]:
+    """The fields VAT and GST rates start with (rates in percent, 6 fractional digits)."""
+    return {"id": rid, "country_code": rate.country, "name": rate.name, "rate": fixed(rate.rate, 6)}
+
+
+def _validity(rate: VatRate | GstRate) -> dict[str, Any]:
+    """The fields VAT and GST rates continue with: a rate is active until it has an end."""
+    return {
+        "valid_from": rate.valid_from,
+        "valid_to": rate.valid_to,
+        "is_active": rate.valid_to is None,
+        "is_system": rate.is_system,
+        "description": rate.description,
+    }
+
+
 class VatRateFactory(BaseFactory):
-    """PublicVatRateSchemaOut: rates with 6 fractional digits, in percent."""
+    """PublicVatRateSchemaOut."""
 
     def build(self, row: RowContext) -> dict[str, Any]:
         vat = _vat(row.rid)
         return {
-            "id": row.rid,
-            "country_code": vat.country,
-            "name": vat.name,
-            "rate": fixed(vat.rate, 6),
+            **_rate_head(row.rid, vat),
             "rate_type": vat.rate_type,
             "tax_type": vat.tax_type,
-            "valid_from": vat.valid_from,
-            "valid_to": vat.valid_to,
-            "is_active": vat.valid_to is None,
-            "is_system": vat.is_system,
-            "description": vat.description,
+            **_validity(vat),
         }
 
     def edit(self, item: dict[str, Any], draw: Draw) -> None:
@@ -75,18 +84,11 @@ class GstTaxRateFactory(BaseFactory):
     def build(self, row: RowContext) -> dict[str, Any]:
         gst = _gst(row.rid)
         return {
-            "id": row.rid,
-            "country_code": gst.country,
-            "name": gst.name,
-            "rate": fixed(gst.rate, 6),
+            **_rate_head(row.rid, gst),
             "tax_treatment": gst.treatment,
             "supply_category": gst.supply_category,
             "region": gst.region,
-            "valid_from": gst.valid_from,
-            "valid_to": gst.valid_to,
-            "is_active": gst.valid_to is None,
-            "is_system": gst.is_system,
-            "description": gst.description,
+            **_validity(gst),
             "components": [
                 {
                     "id": row.rid * 10 + position,

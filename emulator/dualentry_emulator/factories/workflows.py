@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from ..draw import Draw, salt
 from ..spec import RowContext
@@ -20,19 +20,6 @@ from .documents import number_of, top_times
 from .payments import payment_amount
 from .values import day_of, iso, money
 
-RECORD_TYPES = (
-    "invoice",
-    "bill",
-    "journal_entry",
-    "bank_transfer",
-    "purchase_order",
-    "sales_order",
-    "intercompany_journal_entry",
-    "contract",
-    "customer_credit",
-    "vendor",
-    "customer",
-)
 TABLES = {
     "invoice": "invoices",
     "bill": "bills",
@@ -46,6 +33,8 @@ TABLES = {
     "vendor": "vendors",
     "customer": "customers",
 }
+"""The record types approvals know, and the lists their records are in."""
+RECORD_TYPES = tuple(TABLES)
 _STEPS = ("Manager review", "Finance approval", "CFO sign-off", "Prüfung Buchhaltung")
 
 
@@ -288,27 +277,50 @@ INBOX_RECORD_TYPES = ("customer", "vendor")
 INBOX_STATUSES = ("pending", "rejected", "approved")
 
 
-class InboxTransactionFactory(BaseFactory):
-    """PublicTransactionInboxSchemaOut, keyed by (transaction_type, record_id). The row id
-    r maps to type r mod k and to the (r div k)-th document of that type, so keys never
-    repeat while record ids do across types."""
+class _InboxFactory(BaseFactory):
+    """The two inbox lists, keyed by (`kind_field`, record_id). The row id r maps to kind
+    r mod k (of the k `kinds`) and to the (r div k)-th row of that kind's list, so keys never
+    repeat while record ids do across kinds."""
 
+    kinds: ClassVar[tuple[str, ...]]
+    kind_field: ClassVar[str]
     categories: Mapping[str, Sequence[Any]] = MappingProxyType({"approval_status": INBOX_STATUSES})
     category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
         {"approval_status": (0.85, 0.1, 0.05)}
     )
-    _salt = salt("inbox_transactions")
 
     def _key(self, row: RowContext) -> tuple[str, int]:
-        k = len(INBOX_TRANSACTION_TYPES)
-        kind = INBOX_TRANSACTION_TYPES[row.rid % k]
+        k = len(self.kinds)
+        kind = self.kinds[row.rid % k]
         return kind, row.world.refs.nth(TABLES[kind], row.rid // k)
 
     def field(self, row: RowContext, name: str) -> Any:
-        if name in ("transaction_type", "record_id"):
+        if name in (self.kind_field, "record_id"):
             kind, record_id = self._key(row)
-            return kind if name == "transaction_type" else record_id
+            return kind if name == self.kind_field else record_id
         raise LookupError(name)
+
+    @staticmethod
+    def _awaiting(
+        row: RowContext, draw: Draw, record_id: int, workflow: int, workflow_name: str
+    ) -> dict[str, Any]:
+        """The fields both inbox items end with: the workflow, the record, the times, the
+        step it waits in and who started it."""
+        return {
+            "workflow_id": workflow,
+            "record_id": record_id,
+            **top_times(row, draw),
+            "approval_info": approval_info(row, draw, workflow_name),
+            "initiator_id": draw.pick(row.world.users).id if draw.chance(0.85) else None,
+        }
+
+
+class InboxTransactionFactory(_InboxFactory):
+    """PublicTransactionInboxSchemaOut, keyed by (transaction_type, record_id)."""
+
+    kinds = INBOX_TRANSACTION_TYPES
+    kind_field = "transaction_type"
+    _salt = salt("inbox_transactions")
 
     def build(self, row: RowContext) -> dict[str, Any]:
         kind, record_id = self._key(row)
@@ -337,44 +349,25 @@ class InboxTransactionFactory(BaseFactory):
             "memo": draw.pick(("", "Needs approval: over budget", "Quarterly accrual")),
             "amount": money(payment_amount(draw, "normal")),
             "approval_status": row.categories["approval_status"],
-            "workflow_id": workflow,
-            "record_id": record_id,
-            **top_times(row, draw),
-            "approval_info": approval_info(
-                row, draw, name if isinstance(name, str) else "Approval"
-            ),
-            "initiator_id": draw.pick(row.world.users).id if draw.chance(0.85) else None,
+            **self._awaiting(row, draw, record_id, workflow, name),
         }
 
     def edit(self, item: dict[str, Any], draw: Draw) -> None:
         item["memo"] = draw.pick(("Reminder sent", "Escalated", "Nachfrage gesendet"))
 
 
-class InboxRecordFactory(BaseFactory):
+class InboxRecordFactory(_InboxFactory):
     """PublicRecordInboxSchemaOut (customers and vendors awaiting approval), keyed by
     (record_type, record_id)."""
 
-    categories: Mapping[str, Sequence[Any]] = MappingProxyType({"approval_status": INBOX_STATUSES})
-    category_weights: Mapping[str, Sequence[float]] = MappingProxyType(
-        {"approval_status": (0.85, 0.1, 0.05)}
-    )
+    kinds = INBOX_RECORD_TYPES
+    kind_field = "record_type"
     _salt = salt("inbox_records")
-
-    def _key(self, row: RowContext) -> tuple[str, int]:
-        kind = INBOX_RECORD_TYPES[row.rid % 2]
-        return kind, row.world.refs.nth(TABLES[kind], row.rid // 2)
-
-    def field(self, row: RowContext, name: str) -> Any:
-        if name in ("record_type", "record_id"):
-            kind, record_id = self._key(row)
-            return kind if name == "record_type" else record_id
-        raise LookupError(name)
 
     def build(self, row: RowContext) -> dict[str, Any]:
         kind, record_id = self._key(row)
         draw = Draw(row.seed, self._salt, row.rid)
-        refs = row.world.refs
-        name = refs.field(TABLES[kind], record_id, "name")
+        name = row.world.refs.field(TABLES[kind], record_id, "name")
         workflow, workflow_name = workflow_for(row, draw, kind)
         approver = draw.pick(row.world.users)
         return {
@@ -382,11 +375,7 @@ class InboxRecordFactory(BaseFactory):
             "name": name if isinstance(name, str) else f"{_label(kind)} {record_id}",
             "approval_status": row.categories["approval_status"],
             "approver": approver.full_name,
-            "workflow_id": workflow,
-            "record_id": record_id,
-            **top_times(row, draw),
-            "approval_info": approval_info(row, draw, workflow_name),
-            "initiator_id": draw.pick(row.world.users).id if draw.chance(0.85) else None,
+            **self._awaiting(row, draw, record_id, workflow, workflow_name),
         }
 
     def edit(self, item: dict[str, Any], draw: Draw) -> None:
