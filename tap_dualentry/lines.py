@@ -25,7 +25,7 @@ from tap_dualentry.records import RecordShaper, SchemaDrift
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, TapState
     from singer_sdk.tap_base import Tap
 
     from tap_dualentry.client import DualEntryStream
@@ -47,9 +47,19 @@ class LineStream(Stream):
         self._parent_keys = [(key, f"parent_{key}") for key in parent.endpoint.primary_keys]
         self.primary_keys = [name for _, name in self._parent_keys] + [lines.key or "line_index"]
         self.state_partitioning_keys = []
+        # Private, and never written: the SDK's own bookkeeping for a child stream would
+        # otherwise copy the run's shared state while parallel streams are updating it.
+        self._tap_state: TapState = {}
         self.version: int | None = None
         self.rows = 0
         self._schema_written = False
+
+    @property
+    def tap_state(self) -> TapState:
+        return self._tap_state
+
+    def _write_state_message(self) -> None:
+        """Line streams keep no state: their parent's bookmark covers them."""
 
     @cached_property
     def shaper(self) -> RecordShaper:
