@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -38,6 +39,14 @@ class TapRun:
     stderr: str = ""
     raw: str = ""
     tap: TapDualEntry | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        # What an assertion on a run prints: the exit code and the tap's last words,
+        # not thousands of messages.
+        return (
+            f"TapRun(exit_code={self.exit_code}, messages={len(self.messages)}, "
+            f"stderr tail={self.stderr[-1500:]!r})"
+        )
 
     def records(self, stream: str) -> list[dict[str, Any]]:
         return [
@@ -98,9 +107,19 @@ def run_tap(
         catalog=catalog,
         message_writer=SingerOutput(stream=buffer),
     )
-    code = tap.run()
+    # The tap's warnings and errors stand in for stderr, as a command's would.
+    stderr = io.StringIO()
+    handler = logging.StreamHandler(stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("tap-dualentry")
+    logger.addHandler(handler)
+    try:
+        code = tap.run()
+    finally:
+        logger.removeHandler(handler)
     raw = buffer.getvalue().decode("utf-8")
-    return TapRun(code, parse_messages(raw), raw=raw, tap=tap)
+    return TapRun(code, parse_messages(raw), stderr=stderr.getvalue(), raw=raw, tap=tap)
 
 
 def parse_messages(raw: str) -> list[dict[str, Any]]:
