@@ -17,17 +17,13 @@ import datetime as dt
 import queue
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import msgspec
-from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter, SingerMessageType
-from singer_sdk.singerlib.encoding.simple import Message, RecordMessage, StateMessage
-
-if TYPE_CHECKING:
-    from singer_sdk import Stream
+from singer_sdk.singerlib.encoding.simple import Message, StateMessage
 
 from tap_dualentry.records import PlainDecimal
 
@@ -44,44 +40,6 @@ def _encode_other(value: Any) -> Any:  # noqa: ANN401
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_encode_other, decimal_format="number")
-_UTC = dt.UTC
-
-
-def record_messages(
-    stream: Stream,
-    record: dict[str, Any],
-    sdk: Callable[[dict[str, Any]], Iterable[RecordMessage]],
-) -> Iterable[RecordMessage]:
-    """A shaped record's RECORD messages, as the SDK makes them (stream maps, aliases).
-
-    The SDK first walks every record, nested objects included, against the
-    catalog's selection mask, which cost about a tenth of the tap's time per
-    record. When no field of the stream is deselected that walk removes nothing,
-    so it is skipped; type conformance is NONE (records.py shapes). Otherwise the
-    SDK's own path (``sdk``) runs.
-    """
-    plain = stream.__dict__.get("_selects_every_field")
-    if plain is None:
-        plain = stream.TYPE_CONFORMANCE_LEVEL is TypeConformanceLevel.NONE and all(
-            stream.mask.values()
-        )
-        stream.__dict__["_selects_every_field"] = plain
-    if not plain:
-        return sdk(record)
-    version = stream._stream_version  # what the SDK's own path sends
-    messages = []
-    for stream_map in stream.stream_maps:
-        mapped = stream_map.transform(record)
-        if mapped is not None:
-            messages.append(
-                RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=version,
-                    time_extracted=dt.datetime.now(_UTC),
-                )
-            )
-    return messages
 
 
 class SingerOutput(GenericSingerWriter[bytes, Message]):

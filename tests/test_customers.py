@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 from dualentry_emulator import Behaviour
-from harness import base_config, list_requests, run_tap
+from harness import base_config, catalog_for, list_requests, run_tap
 
 from tap_dualentry.timestamps import canonical
 
@@ -211,3 +211,27 @@ def test_a_system_edit_does_not_end_the_incremental_pass_early(emulator):
     table.touch(ids[500])  # newest hidden key, old visible timestamp: sorts first
     second = run_tap(base_config(emu), streams=CUSTOMERS, state=first.state)
     assert set(edited) | {ids[500]} <= {r["id"] for r in second.records("customers")}
+
+
+@pytest.mark.parametrize("deselected", [(), ("email", "full_address")])
+def test_deselected_fields_and_stream_maps_shape_the_records(emulator, deselected):
+    emu = emulator(rows={"customers": 30})
+    config = base_config(
+        emu, stream_maps={"customers": {"__alias__": "clients", "name_upper": "name.upper()"}}
+    )
+    catalog = catalog_for(config, ["customers"])
+    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == "customers")
+    for meta in entry["metadata"]:
+        if meta["breadcrumb"][1:] and meta["breadcrumb"][1] in deselected:
+            meta["metadata"]["selected"] = False
+    run = run_tap(config, catalog=catalog)
+    assert run.exit_code == 0
+    assert run.records("customers") == []
+    records = run.records("clients")
+    assert len(records) == 30
+    for name in ("email", "full_address"):
+        assert all((name in r) == (name not in deselected) for r in records), name
+    assert all(r["name_upper"] == r["name"].upper() for r in records)
+    assert all(
+        r["shipping_address"] is None or isinstance(r["shipping_address"], dict) for r in records
+    )
