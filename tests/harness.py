@@ -7,6 +7,7 @@ writer) or as the installed command (``run_cli``: exit codes, stderr, signals).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import logging
@@ -18,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from dualentry_emulator import Emulator
@@ -28,6 +30,7 @@ from tap_dualentry.tap import TapDualEntry
 # A fresh key per test session; test_secrets.py searches every artefact for it.
 API_KEY = "de-test-" + secrets.token_hex(16)
 TAP_COMMAND = [sys.executable, "-m", "tap_dualentry"]
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 
 @dataclass
@@ -88,6 +91,15 @@ def catalog_for(config: dict[str, Any], streams: list[str]) -> dict[str, Any]:
             if meta["breadcrumb"] == []:
                 meta["metadata"]["selected"] = entry["tap_stream_id"] in streams
     return catalog
+
+
+def load_script(name: str) -> ModuleType:
+    """``scripts/<name>.py`` imported as a module (the scripts are files, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_tap(

@@ -112,8 +112,6 @@ def _plain(value):
         return format(value, "f")
     if isinstance(value, float):  # a JSON number in the API (customer_deposits[].amount)
         return repr(value)
-    if isinstance(value, str) and _is_decimal(value) and "." in value:
-        return value
     return value
 
 

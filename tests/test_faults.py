@@ -8,7 +8,7 @@ import json
 import logging
 
 import pytest
-from dualentry_emulator import FaultPlan
+from dualentry_emulator import FAULT_KINDS, FaultPlan
 from harness import API_KEY, base_config, catalog_for, list_requests, run_cli, run_tap
 
 from tap_dualentry.api import DualEntryClient
@@ -17,18 +17,6 @@ from tap_dualentry.ratelimit import Unlimited
 from tap_dualentry.retry import RetryPolicy
 
 CUSTOMERS = ["customers"]
-RANDOM_FAULTS = (
-    "http_500",
-    "http_502",
-    "http_503",
-    "http_504",
-    "rate_limited",
-    "slow",
-    "reset",
-    "truncated",
-    "not_json",
-    "missing_keys",
-)
 
 
 def fault_config(emu, **settings):
@@ -50,7 +38,7 @@ def assert_waits_honoured(emu, slack: float = 5.0) -> int:
 
 
 def test_ten_percent_faults_still_deliver_every_row(emulator, caplog):
-    rates = {kind: 0.01 for kind in RANDOM_FAULTS}
+    rates = {kind: 0.01 for kind in FAULT_KINDS}  # every random kind the emulator has
     emu = emulator(
         rows={"customers": 5000},
         faults=FaultPlan(seed=21, slow_seconds=2, retry_after_seconds=1, **rates),
@@ -68,7 +56,7 @@ def test_ten_percent_faults_still_deliver_every_row(emulator, caplog):
     assert retry_lines and all("attempt" in line for line in retry_lines)
 
 
-@pytest.mark.parametrize("kind", RANDOM_FAULTS)
+@pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_each_fault_kind_is_ridden_through(emulator, kind):
     emu = emulator(
         rows={"customers": 400},

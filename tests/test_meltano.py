@@ -7,16 +7,14 @@ meltano.yml are the plugins' own (`--about`), so they cannot drift.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from collections import Counter
-from types import ModuleType
 
 import pytest
 import yaml
-from harness import list_requests
+from harness import list_requests, load_script
 from meltano_harness import (
     ROOT,
     MeltanoProject,
@@ -31,16 +29,6 @@ pytestmark = [pytest.mark.meltano, pytest.mark.slow]
 
 STATE_ID = "dev:tap-dualentry-to-target-jsonl"
 PAGE_SIZE = 100  # the tap's default
-
-
-def _settings_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "meltano_settings", ROOT / "scripts" / "meltano_settings.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _plugin(kind: str, name: str) -> dict:
@@ -59,7 +47,7 @@ def project(tmp_path, meltano_sys_dir):
 
 
 def test_tap_settings_in_meltano_yml_are_the_taps_about():
-    script = _settings_script()
+    script = load_script("meltano_settings")
     about = script.about()
     text = (ROOT / "meltano.yml").read_text("utf-8")
     assert script.generated_block(script.TAP, about) in text, (
@@ -91,7 +79,7 @@ def test_every_plugin_is_defined_completely_for_offline_use():
 
 
 def test_target_postgres_settings_are_the_installed_targets_about(meltano_sys_dir):
-    script = _settings_script()
+    script = load_script("meltano_settings")
     executable = (
         meltano_sys_dir / "loaders" / "target-postgres" / "venv" / "bin" / "target-postgres"
     )

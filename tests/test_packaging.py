@@ -7,7 +7,6 @@ Installs are constrained to the versions uv.lock pins, so they come from uv's ca
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -16,9 +15,9 @@ import sys
 import tomllib
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from harness import load_script
 
 from tap_dualentry.streams import CATALOGUE
 
@@ -133,18 +132,8 @@ def test_tool_install_from_the_git_repository_runs(constraints, tmp_path):
     assert "customers" in {e["tap_stream_id"] for e in _discover(tap, tmp_path)["streams"]}
 
 
-def _readme_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "readme_settings", ROOT / "scripts" / "readme_settings.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_readme_settings_section_is_what_the_tap_prints():
-    script = _readme_script()
+    script = load_script("readme_settings")
     readme = (ROOT / "README.md").read_text("utf-8")
     assert script.BEGIN in readme and script.END in readme, "README.md lacks the markers"
     printed = script.about_markdown()
