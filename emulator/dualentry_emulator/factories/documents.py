@@ -433,15 +433,19 @@ def reshape(line: dict[str, Any], keys: Sequence[str], **extra: Any) -> dict[str
     return {key: merged.get(key) for key in keys}
 
 
-def fulfilled_quantity(draw: Draw, quantity: int, status: str, statuses: Sequence[str]) -> int:
-    """How much of an order line is invoiced (or billed): all, none, or a share, as the
-    order's status (one of `statuses`: done, not done, partly done) says."""
-    done, not_done, _ = statuses
-    if status == done:
-        return quantity
-    if status == not_done:
-        return 0
-    return div_round(quantity * draw.between(0, 3), 4)
+def fulfilment(
+    draw: Draw, quantity: int, status: str, statuses: Sequence[str], done_key: str
+) -> dict[str, str]:
+    """An order line's `done_key` quantity (invoiced or billed: all, none, or a share, as the
+    order's status, one of `statuses`: done, not done, partly done, says) and `quantity_due`."""
+    done_status, not_done_status, _ = statuses
+    if status == done_status:
+        done = quantity
+    elif status == not_done_status:
+        done = 0
+    else:
+        done = div_round(quantity * draw.between(0, 3), 4)
+    return {done_key: fixed(done, 6), "quantity_due": fixed(quantity - done, 6)}
 
 
 def fulfilled_total(lines: list[dict[str, Any]], done_key: str) -> int:
@@ -452,6 +456,15 @@ def fulfilled_total(lines: list[dict[str, Any]], done_key: str) -> int:
         if quantity:
             out += div_round(cents(line["amount"]) * micros(line[done_key]), quantity)
     return out
+
+
+def retotal_order(item: dict[str, Any], done_key: str, done_total: str) -> None:
+    """After an edit of an order's lines: `amount`, `done_total` (the part invoiced or billed,
+    by each line's `done_key` quantity) and `due_total`, from the lines."""
+    amount, done = total(item["items"]), fulfilled_total(item["items"], done_key)
+    item.update(
+        {"amount": money(amount), done_total: money(done), "due_total": money(amount - done)}
+    )
 
 
 def line_count(draw: Draw, most: int = 5) -> int:

@@ -28,8 +28,8 @@ from .documents import (
     due,
     edit_lines,
     flat_amounts,
-    fulfilled_quantity,
     fulfilled_total,
+    fulfilment,
     line_count,
     line_id,
     price,
@@ -40,6 +40,7 @@ from .documents import (
     resettle,
     reshape,
     retotal,
+    retotal_order,
     revise_memo,
     settle,
     total,
@@ -51,7 +52,6 @@ from .values import (
     attachments,
     bank_for,
     classifications,
-    fixed,
     iso,
     money,
     term,
@@ -396,14 +396,9 @@ class PurchaseOrderFactory(DocumentFactory):
         lines = []
         for k in range(1, line_count(draw) + 1):
             p = price(row, draw, company, mode)
-            done = fulfilled_quantity(draw, p.quantity, billed, BILLED_STATUSES)
+            done = fulfilment(draw, p.quantity, billed, BILLED_STATUSES, "quantity_billed")
             lines.append(
-                reshape(
-                    _item_line(p, draw, k, line_id(row.rid, k)),
-                    _PO_LINE_KEYS,
-                    quantity_billed=fixed(done, 6),
-                    quantity_due=fixed(p.quantity - done, 6),
-                )
+                reshape(_item_line(p, draw, k, line_id(row.rid, k)), _PO_LINE_KEYS, **done)
             )
         amount, done_total = total(lines), fulfilled_total(lines, "quantity_billed")
         term_id, term_name, _ = term(draw)
@@ -455,8 +450,7 @@ class PurchaseOrderFactory(DocumentFactory):
             )
 
         edit_lines(item, draw, "items", new_line, with_ids=True, owner=item["internal_id"])
-        amount, done = total(item["items"]), fulfilled_total(item["items"], "quantity_billed")
-        item.update(amount=money(amount), billed_total=money(done), due_total=money(amount - done))
+        retotal_order(item, "quantity_billed", "billed_total")
 
 
 # --------------------------------------------------------------------------- vendor credits

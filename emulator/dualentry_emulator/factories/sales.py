@@ -28,8 +28,8 @@ from .documents import (
     due,
     edit_lines,
     flat_amounts,
-    fulfilled_quantity,
     fulfilled_total,
+    fulfilment,
     line_count,
     line_id,
     payment_preamble,
@@ -41,6 +41,7 @@ from .documents import (
     resettle,
     reshape,
     retotal,
+    retotal_order,
     revise_memo,
     settle,
     top_times,
@@ -110,20 +111,12 @@ def _line_company(draw: Draw, company: Company) -> int | None:
 # --------------------------------------------------------------------------- invoices
 
 
-_LINE_HEAD = (
-    "classifications",
-    "item_type",
-    "hsn_sac_code",
-    "tax",
-    "id",
-    "item_id",
-    "quantity",
-    "rate",
-    "position",
-    "memo",
-)
+_LINE_ITEM = ("classifications", "item_type", "hsn_sac_code")
+_LINE_PRICE = ("tax", "id", "item_id", "quantity", "rate", "position", "memo")
+_LINE_HEAD = (*_LINE_ITEM, *_LINE_PRICE)
 """How sales order, customer credit (less the id) and cash sale lines start; they end with
-their own fields and then `AMOUNT_KEYS`."""
+their own fields and then `AMOUNT_KEYS`. Invoice lines put discount fields between the two
+parts."""
 
 
 def _sales_line(p: Priced, draw: Draw, position: int, lid: int | None) -> dict[str, Any]:
@@ -144,20 +137,12 @@ def _sales_line(p: Priced, draw: Draw, position: int, lid: int | None) -> dict[s
 
 
 _INVOICE_LINE_KEYS = (
-    "classifications",
-    "item_type",
-    "hsn_sac_code",
+    *_LINE_ITEM,
     "discount_type",
     "discount_value",
     "discount_account_id",
     "record_level_discount_amount",
-    "tax",
-    "id",
-    "item_id",
-    "quantity",
-    "rate",
-    "position",
-    "memo",
+    *_LINE_PRICE,
     "company_id",
     *AMOUNT_KEYS,
     "discount_amount",
@@ -281,13 +266,8 @@ _SO_LINE_KEYS = (*_LINE_HEAD, "quantity_invoiced", "quantity_due", *AMOUNT_KEYS)
 def _so_line(
     p: Priced, draw: Draw, position: int, lid: int | None, invoiced: str
 ) -> dict[str, Any]:
-    done = fulfilled_quantity(draw, p.quantity, invoiced, INVOICED_STATUSES)
-    return reshape(
-        _sales_line(p, draw, position, lid),
-        _SO_LINE_KEYS,
-        quantity_invoiced=fixed(done, 6),
-        quantity_due=fixed(p.quantity - done, 6),
-    )
+    done = fulfilment(draw, p.quantity, invoiced, INVOICED_STATUSES, "quantity_invoiced")
+    return reshape(_sales_line(p, draw, position, lid), _SO_LINE_KEYS, **done)
 
 
 class SalesOrderFactory(DocumentFactory):
@@ -355,10 +335,7 @@ class SalesOrderFactory(DocumentFactory):
             )
 
         edit_lines(item, draw, "items", new_line, with_ids=True, owner=item["internal_id"])
-        amount, done = total(item["items"]), fulfilled_total(item["items"], "quantity_invoiced")
-        item.update(
-            amount=money(amount), invoiced_total=money(done), due_total=money(amount - done)
-        )
+        retotal_order(item, "quantity_invoiced", "invoiced_total")
 
 
 # --------------------------------------------------------------------------- customer credits
