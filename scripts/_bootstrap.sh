@@ -8,6 +8,9 @@ UV_VERSION="0.13.9" # the uv that uv.lock's Meltano also brings into .venv
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
 export MELTANO_CLI_DISABLE_VERSION_CHECK=true
 export UV_PYTHON_DOWNLOADS=never # use this machine's Python; never fetch one
+# uv trusts only its own bundled roots unless told otherwise; the machine's store holds
+# whatever CA its package registry needs (pip is usually configured to use it too).
+export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-true}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
