@@ -216,7 +216,7 @@ def six_endpoints() -> tuple[list[str], str]:
     """Six distinct endpoints both the emulator and the tap serve, and a note."""
     from dualentry_emulator import CATALOGUE  # noqa: PLC0415
 
-    from tap_dualentry.streams import CATALOGUE as TAP  # noqa: PLC0415
+    from tap_dualentry.catalogue import CATALOGUE as TAP  # noqa: PLC0415
 
     tap_names = {endpoint.name for endpoint in TAP}
     served = [name for name in CATALOGUE if name in tap_names]
@@ -295,7 +295,7 @@ def light_endpoints() -> list[str]:
     """Six endpoints whose pages are cheap to build and to shape (master data)."""
     from dualentry_emulator import CATALOGUE  # noqa: PLC0415
 
-    from tap_dualentry.streams import CATALOGUE as TAP  # noqa: PLC0415
+    from tap_dualentry.catalogue import CATALOGUE as TAP  # noqa: PLC0415
 
     tap_names = {endpoint.name for endpoint in TAP}
     return [name for name in LIGHT if name in CATALOGUE and name in tap_names][:6]

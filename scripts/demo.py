@@ -29,8 +29,8 @@ from typing import Any
 from dualentry_emulator import CATALOGUE as SERVED
 from dualentry_emulator import Emulator, RateLimits
 
+from tap_dualentry.catalogue import CATALOGUE, Endpoint, Replication, load_schema
 from tap_dualentry.settings import DEFAULT_API_VERSION
-from tap_dualentry.streams import CATALOGUE, Endpoint, Replication, load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(Path(sys.executable).with_name("meltano"))

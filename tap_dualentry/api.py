@@ -1,10 +1,11 @@
-"""The one HTTP client every stream uses: pacing, retries, error mapping, parsing.
+"""The HTTP client every stream uses: pacing, retries, error mapping, parsing.
 
-A request goes through the shared rate limiter, is retried on transient faults
-(``max_tries``) and on 429s (bounded by waiting time, honouring Retry-After), and
-ends either as a parsed ``{items, count}`` page or as one of the tap's errors
-with a message a person can act on. The API key travels only in the request
-header: it is never logged, never put in a message, never in a URL.
+``ApiAccess`` is the run's one factory for clients (streams and the connection
+check alike). A request goes through the shared rate limiter, is retried on
+transient faults (``max_tries``) and on 429s (bounded by waiting time, honouring
+Retry-After), and ends either as a parsed ``{items, count}`` page or as one of the
+tap's errors with a message a person can act on. The API key travels only in the
+request header: it is never logged, never put in a message, never in a URL.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import decimal
 import logging
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import msgspec
 import requests
 
+from tap_dualentry.clock import Clock
 from tap_dualentry.errors import (
     AuthenticationError,
     BadRequestError,
@@ -28,8 +29,9 @@ from tap_dualentry.errors import (
     StreamUnavailableError,
 )
 from tap_dualentry.pagination import Page
-from tap_dualentry.ratelimit import Pacer
+from tap_dualentry.ratelimit import BucketSpec, Pacer, RateLimiter, Unlimited
 from tap_dualentry.retry import RetryPolicy, retry_after_seconds
+from tap_dualentry.settings import Settings
 
 _decoder = msgspec.json.Decoder(float_hook=decimal.Decimal)
 
@@ -55,9 +57,64 @@ class RequestStats:
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
-    rate_limit_wait: float = 0.0
-    pacing_wait: float = 0.0
-    statuses: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApiAccess:
+    """How every request of one run reaches DualEntry: the one factory of clients."""
+
+    api_url: str
+    api_key: str = field(repr=False)
+    api_version: str
+    user_agent: str
+    timeout: float
+    pacer: Pacer
+    policy: RetryPolicy
+    sleep: Callable[[float], None]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, user_agent: str, clock: Clock) -> ApiAccess:
+        """One pacer shared by every client of the run, one retry policy."""
+        pacer: Pacer
+        if settings.rate_limit_pacing:
+            pacer = RateLimiter(
+                BucketSpec(settings.request_burst, settings.requests_per_second),
+                BucketSpec(settings.endpoint_burst, settings.endpoint_requests_per_second),
+                clock=clock.monotonic,
+                sleep=clock.sleep,
+            )
+        else:
+            pacer = Unlimited()
+        return cls(
+            api_url=settings.api_url,
+            api_key=settings.api_key,
+            api_version=settings.api_version,
+            user_agent=settings.user_agent or user_agent,
+            timeout=settings.request_timeout,
+            pacer=pacer,
+            policy=RetryPolicy(
+                max_tries=settings.max_tries, max_rate_limit_wait=settings.max_rate_limit_wait
+            ),
+            sleep=clock.sleep,
+        )
+
+    def path(self, endpoint_path: str) -> str:
+        """The request path of an endpoint below ``/public/{version}/``."""
+        return f"/public/{self.api_version}/{endpoint_path}"
+
+    def client(self, name: str, logger: logging.Logger) -> DualEntryClient:
+        """A client whose messages name ``name`` (a stream, or the connection check)."""
+        return DualEntryClient(
+            api_url=self.api_url,
+            api_key=self.api_key,
+            user_agent=self.user_agent,
+            timeout=self.timeout,
+            pacer=self.pacer,
+            policy=self.policy,
+            logger=logger,
+            stream_name=name,
+            sleep=self.sleep,
+        )
 
 
 class _Retry(Exception):  # noqa: N818 - internal control flow, never escapes
@@ -89,6 +146,7 @@ class DualEntryClient:
         policy: RetryPolicy,
         logger: logging.Logger,
         stream_name: str,
+        sleep: Callable[[float], None],
     ) -> None:
         self._api_url = api_url.rstrip("/")
         self._headers = {
@@ -101,6 +159,7 @@ class DualEntryClient:
         self._policy = policy
         self._logger = logger
         self._stream = stream_name
+        self._sleep = sleep
         self._local = threading.local()
         self.stats = RequestStats()
 
@@ -112,14 +171,10 @@ class DualEntryClient:
             session = self._local.session = requests.Session()
         return session
 
-    def url(self, path: str) -> str:
-        return f"{self._api_url}{path}"
-
-    def get_page(self, path: str, params: Sequence[tuple[str, str]], offset: int) -> Page:
+    def get_page(self, path: str, params: Sequence[tuple[str, str]]) -> Page:
         """GET one page of a list endpoint and return it validated."""
         body = self.get_json(path, params, expect_page=True)
-        items = body["items"]
-        return Page(rows=items, count=int(body["count"]), offset=offset)
+        return Page(rows=body["items"], count=int(body["count"]))
 
     def get_json(
         self, path: str, params: Sequence[tuple[str, str]], *, expect_page: bool
@@ -152,11 +207,10 @@ class DualEntryClient:
                     )
                     raise PersistentFaultError(msg) from None
                 throttle_budget -= wait
-                self.stats.rate_limit_wait += wait
                 self._logger.info(
                     "Rate limited (429) on GET %s; waiting %.1f s %s", path, wait, why
                 )
-                time.sleep(wait)
+                self._sleep(wait)
             except _Retry as fault:
                 if attempt >= self._policy.max_tries:
                     msg = (
@@ -175,16 +229,16 @@ class DualEntryClient:
                     self._policy.max_tries,
                     wait,
                 )
-                time.sleep(wait)
+                self._sleep(wait)
 
     def _attempt(
         self, path: str, params: Sequence[tuple[str, str]], *, expect_page: bool
     ) -> dict[str, Any]:
-        self.stats.pacing_wait += self._pacer.acquire(path)
+        self._pacer.acquire(path)
         self.stats.requests += 1
         try:
             response = self._session.get(
-                self.url(path),
+                f"{self._api_url}{path}",
                 params=list(params),
                 headers=self._headers,
                 timeout=self._timeout,
@@ -197,9 +251,8 @@ class DualEntryClient:
             raise _Retry("connection failed or was reset") from None
         finally:
             # The server took its token between our send and now: let the pacer allow for it.
-            self._pacer.settle(path)
+            self._pacer.settle()
         status = response.status_code
-        self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
         if status == 429:
             raise _Throttled(retry_after_seconds(response.headers))
         if status >= 500:

@@ -15,58 +15,48 @@ parent's loop instead, their SCHEMA once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
 
+from tap_dualentry.catalogue import Lines
 from tap_dualentry.records import RecordShaper, SchemaDrift
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from singer_sdk.helpers.types import Context, TapState
-    from singer_sdk.tap_base import Tap
-
-    from tap_dualentry.client import DualEntryStream
-    from tap_dualentry.streams import Lines
+from tap_dualentry.sdk_bridge import BridgedStream
 
 
-class LineStream(Stream):
+class LineStream(BridgedStream):
     """The lines of one array field of a parent stream's rows."""
 
     def __init__(
-        self, tap: Tap, parent: DualEntryStream, lines: Lines, schema: dict[str, Any]
+        self,
+        tap: Tap,
+        *,
+        name: str,
+        parent_type: type[Stream],
+        parent_keys: Sequence[str],
+        lines: Lines,
+        schema: dict[str, Any],
     ) -> None:
-        super().__init__(tap=tap, schema=schema, name=parent.endpoint.child_name(lines))
+        # A private state, never written: the parent's bookmark covers its lines.
+        super().__init__(tap, name=name, schema=schema, state={}, write_state=False)
         # Set on the instance, not the class: the SDK then never syncs it on its own,
         # and does not wire it to every stream of the parent's class.
-        self.parent_stream_type = type(parent)
-        self.parent = parent
+        self.parent_stream_type = parent_type
         self.field = lines.field
-        self._parent_keys = [(key, f"parent_{key}") for key in parent.endpoint.primary_keys]
+        self._parent_keys = [(key, f"parent_{key}") for key in parent_keys]
         self.primary_keys = [name for _, name in self._parent_keys] + [lines.key or "line_index"]
         self.state_partitioning_keys = []
-        # Private, and never written: the SDK's own bookkeeping for a child stream would
-        # otherwise copy the run's shared state while parallel streams are updating it.
-        self._tap_state: TapState = {}
         self.version: int | None = None
-        self.rows = 0
         self._schema_written = False
-
-    @property
-    def tap_state(self) -> TapState:
-        return self._tap_state
-
-    def _write_state_message(self) -> None:
-        """Line streams keep no state: their parent's bookmark covers them."""
 
     @cached_property
     def shaper(self) -> RecordShaper:
         """Compiled on first use: a catalog given to the tap may narrow or retype the schema."""
         return RecordShaper(self.name, self.effective_schema, SchemaDrift(self.name, self.logger))
 
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         """Lines only come from the parent's pages."""
         del context
         return ()
@@ -78,10 +68,8 @@ class LineStream(Stream):
         lines = parent_row.get(self.field)
         if not lines:
             return
-        if not self._schema_written:
-            self._write_schema_message()  # SDK internal: honours stream maps and aliases
-            self._schema_written = True
-        self._stream_version = self.version
+        self._ensure_schema()
+        self.stream_version = self.version
         parent_values = {name: parent_row.get(key) for key, name in self._parent_keys}
         parent_updated = parent_row.get("updated_at")
         for index, line in enumerate(lines):
@@ -93,13 +81,15 @@ class LineStream(Stream):
                 "parent_updated_at": parent_updated,
                 "line_index": index,
             }
-            self._write_record_message(self.shaper(row))  # SDK internal, as the SDK's own sync
-            self.rows += 1
+            self.write_record(self.shaper(row))
 
     def activate(self) -> None:
         """ACTIVATE_VERSION after the parent's complete full pass."""
         if self.selected and self.version is not None:
-            if not self._schema_written:
-                self._write_schema_message()
-                self._schema_written = True
-            self._write_activate_version_message(self.version)
+            self._ensure_schema()
+            self.write_activate_version(self.version)
+
+    def _ensure_schema(self) -> None:
+        if not self._schema_written:
+            self.write_schema()
+            self._schema_written = True

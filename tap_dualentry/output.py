@@ -2,7 +2,7 @@
 
 * msgspec encoding (decimals as exact JSON numbers), buffered, flushed after
   STATE and ACTIVATE_VERSION, instead of the SDK's flush after every message;
-* each stream keeps its own bookmarks (see ``client.DualEntryStream.tap_state``),
+* each stream keeps its own bookmarks (see ``stream.DualEntryStream``),
   so a STATE message from a stream carries only its part; the writer merges the
   parts into the run's full state and always writes the whole of it;
 * while streams run in parallel, worker threads only enqueue (STATE snapshots

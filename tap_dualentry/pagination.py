@@ -15,18 +15,24 @@ previous one ended and re-anchors when the list moved:
   ``count``, never by a short page alone (the server may cap pages below what we
   asked for), and a count the server contradicts is no longer trusted.
 
-The SDK's paginator machinery cannot express this (it stops on offset 0 and
-rejects a repeated offset), so the reader owns its loop.
+The reader is the only owner of offsets: it also sends its own next request ahead
+(``ReadAhead``) while the caller works on the page in hand. The SDK's paginator
+machinery cannot express any of this (it stops on offset 0 and rejects a repeated
+offset), so the reader owns its loop.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 # An exact bitmap is kept for integer keys spanning at most this many ids (16 MiB);
 # keys beyond it go to an ordinary set.
@@ -94,11 +100,10 @@ class KeySet:
 
 @dataclass
 class Page:
-    """One response: rows in the server's order, the total it reported, where it started."""
+    """One response: rows in the server's order and the total it reported."""
 
     rows: list[Row]
     count: int
-    offset: int
 
 
 @dataclass
@@ -110,19 +115,6 @@ class PageView:
     count: int
 
 
-@dataclass
-class ReadStats:
-    """Counters of one stream's reading, for the run summary and the tests."""
-
-    requests: int = 0
-    rows: int = 0
-    repeats_dropped: int = 0
-    reanchors: int = 0
-    step_backs: int = 0
-    verification_passes: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
-
-
 Fetch = Callable[[int, int], Page]
 KeyOf = Callable[[Row], Hashable]
 
@@ -132,7 +124,8 @@ class ListReader:
 
     Iterate ``pages()``; call ``stop()`` from the loop to end early (incremental
     passes). After the loop, ``complete`` tells whether the end of the list was
-    reached and ``count`` is the last total the server reported.
+    reached and ``count`` is the last total the server reported. With a
+    ``read_ahead``, each next request is sent as soon as the page before it is in.
     """
 
     def __init__(
@@ -142,15 +135,14 @@ class ListReader:
         page_size: int,
         key_of: KeyOf,
         seen: KeySet,
-        stats: ReadStats,
+        read_ahead: ReadAhead[Page] | None = None,
         window_pages: int = 3,
     ) -> None:
         self._fetch = fetch
-        # Each page overlaps the previous one by a row, so a page must hold two.
-        self._limit = max(2, page_size)
+        self._limit = self.limit_for(page_size)
         self._key_of = key_of
         self._seen = seen
-        self._stats = stats
+        self._ahead = read_ahead
         self._window: OrderedDict[Hashable, int] = OrderedDict()
         self._window_size = window_pages * self._limit
         self._sequence = 0
@@ -166,6 +158,12 @@ class ListReader:
         # How many rows the server returns for a full page; learnt from the first page.
         self._cap = self._limit
 
+    @staticmethod
+    def limit_for(page_size: int) -> int:
+        """The ``limit`` of every request: each page overlaps the one before by a row,
+        so a page must hold two."""
+        return max(2, page_size)
+
     def stop(self) -> None:
         """End after the current page (the caller has read all it needs)."""
         self._stopped = True
@@ -176,11 +174,9 @@ class ListReader:
         previous_count: int | None = None
         step_back = 0
         while not self._stopped:
-            # A server that caps pages at one row leaves no room for an overlap row.
-            anchored = bool(self._window) and self._cap >= 2
-            request_offset = max(0, position - 1 - step_back) if anchored else position
-            page = self._fetch(request_offset, self._limit)
-            self._stats.requests += 1
+            anchored = self._anchored()
+            request_offset = self._offset(position, step_back)
+            page = self._request(request_offset)
             rows = page.rows
             keys = [self._key_of(row) for row in rows]
             last_known = self._last_known_index(keys) if anchored else None
@@ -189,36 +185,43 @@ class ListReader:
                 # No row we just read is here: the list shifted back under us (deletes or
                 # archives before our position). Step back until we overlap again;
                 # nothing is delivered from this page, so nothing can be skipped.
-                self._stats.step_backs += 1
                 shrink = previous_count - page.count if previous_count is not None else 0
                 step_back = max(step_back * 2, shrink + 1)
                 previous_count = page.count
                 continue
-            if last_known:  # the overlap row is not first: rows arrived before our position
-                self._stats.reanchors += 1
-                if keys[last_known] == self._anchor and step_back == 0:
-                    self.arrivals += last_known
+            if last_known and keys[last_known] == self._anchor and step_back == 0:
+                # The overlap row is not first: rows arrived before our position.
+                self.arrivals += last_known
             if previous_count is None and 0 < len(rows) < self._limit and len(rows) < page.count:
                 self._cap = len(rows)  # the server caps pages below what we ask for
             step_back = 0
             previous_count = self.count = page.count
 
-            fresh: list[Row] = []
-            for row, key in zip(rows, keys, strict=True):
-                if self._seen.add(key):
-                    fresh.append(row)
-                else:
-                    self._stats.repeats_dropped += 1
+            fresh = [row for row, key in zip(rows, keys, strict=True) if self._seen.add(key)]
             self._remember(keys)
             if keys:
                 self._anchor = keys[-1]
-            self._stats.rows += len(fresh)
             position = self.position = request_offset + len(rows)
+            end = self._is_end(rows, fresh, position, page.count)
+            if not end and self._ahead is not None:
+                following = self._offset(position, 0)
+                self._ahead.start(following, partial(self._fetch, following, self._limit))
             yield PageView(rows=rows, fresh=fresh, count=page.count)
-
-            if self._is_end(rows, fresh, position, page.count):
+            if end:
                 self.complete = True
                 return
+
+    def _anchored(self) -> bool:
+        # A server that caps pages at one row leaves no room for an overlap row.
+        return bool(self._window) and self._cap >= 2
+
+    def _offset(self, position: int, step_back: int) -> int:
+        """Where the next request starts: one row before ``position`` when anchored."""
+        return max(0, position - 1 - step_back) if self._anchored() else position
+
+    def _request(self, offset: int) -> Page:
+        ahead = self._ahead.take(offset) if self._ahead is not None else None
+        return ahead if ahead is not None else self._fetch(offset, self._limit)
 
     def _is_end(self, rows: list[Row], fresh: list[Row], position: int, count: int) -> bool:
         if not rows:
@@ -250,3 +253,64 @@ class ListReader:
             self._window.move_to_end(key)
         while len(self._window) > self._window_size:
             self._window.popitem(last=False)
+
+
+class ReadAhead(Generic[T]):
+    """A reader's next request, sent while the tap still works on the page before it.
+
+    The next request is known the moment a page arrives. Sending it then, from a
+    helper thread, overlaps the API's latency with the shaping and writing of the page
+    in hand, so a stream's pace is the slower of the two rather than their sum. There
+    is never more than one request in flight: a guess the reader does not take is
+    waited for and dropped.
+    """
+
+    def __init__(self) -> None:
+        self._todo: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._done = threading.Event()
+        self._key: Hashable = None
+        self._result: T | None = None
+        self._error: Exception | None = None
+        self._pending = False
+        # One long-lived thread, so the API client's per-thread session (and its
+        # connection) is reused. A daemon: an interrupted run must not wait for it.
+        threading.Thread(target=self._work, name="read-ahead", daemon=True).start()
+
+    def _work(self) -> None:
+        while (job := self._todo.get()) is not None:
+            job()
+
+    def start(self, key: Hashable, call: Callable[[], T]) -> None:
+        """Send ``call`` now; ``take(key)`` collects its answer."""
+        self.take(None)  # at most one request in flight
+
+        def job() -> None:
+            try:
+                self._result = call()
+            except Exception as error:  # handed to the reader by take()
+                self._error = error
+            self._done.set()
+
+        self._key, self._result, self._error = key, None, None
+        self._done.clear()
+        self._pending = True
+        self._todo.put(job)
+
+    def take(self, key: Hashable) -> T | None:
+        """The answer to the request sent ahead if it was ``key`` (else None, dropped)."""
+        if not self._pending:
+            return None
+        self._done.wait()
+        self._pending = False
+        result, error = self._result, self._error
+        self._result = self._error = None
+        if key is None or key != self._key:
+            return None
+        if error is not None:
+            raise error
+        return result
+
+    def close(self) -> None:
+        """Drop any request still ahead, without waiting for it, and end the helper."""
+        self._pending = False
+        self._todo.put(None)

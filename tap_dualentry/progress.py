@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Mapping
+from typing import Any
 
-if TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context
-
-    from tap_dualentry.client import DualEntryStream
+from tap_dualentry.clock import Clock
 
 PROGRESS_EVERY_SECONDS = 30.0
 
@@ -16,27 +14,43 @@ PROGRESS_EVERY_SECONDS = 30.0
 class Progress:
     """Rows done of ``count``, the rate, and an ETA from the pacing, on long streams."""
 
-    def __init__(self, stream: DualEntryStream, context: Context | None) -> None:
-        self._stream = stream
+    def __init__(
+        self,
+        *,
+        name: str,
+        context: Mapping[str, Any] | None,
+        rows_per_request: int,
+        request_interval: float,
+        clock: Clock,
+        logger: logging.Logger,
+    ) -> None:
+        self._name = name
         self._context = context
-        self._start = time.monotonic()
+        self._rows_per_request = max(rows_per_request, 1)
+        self._interval = request_interval
+        self._clock = clock
+        self._logger = logger
+        self._start = clock.monotonic()
         self._last_log = self._start
         self._rows = 0
 
     def page(self, rows: int, count: int) -> None:
         self._rows += rows
-        now = time.monotonic()
+        now = self._clock.monotonic()
         if now - self._last_log < PROGRESS_EVERY_SECONDS:
             return
         self._last_log = now
         rate = self._rows / max(now - self._start, 1e-9)
         remaining = max(count - self._rows, 0)
-        per_request = max(self._stream.settings.page_size - 1, 1)  # one row of overlap
-        interval = self._stream.request_interval()
-        eta = remaining / per_request * interval if interval else remaining / max(rate, 1e-9)
-        self._stream.logger.info(
+        interval = self._interval
+        eta = (
+            remaining / self._rows_per_request * interval
+            if interval
+            else remaining / max(rate, 1e-9)
+        )
+        self._logger.info(
             "Stream '%s'%s: %d of %d rows (%.0f%%), %.0f rows/s, about %s left",
-            self._stream.name,
+            self._name,
             describe_context(self._context),
             self._rows,
             count,
@@ -46,7 +60,7 @@ class Progress:
         )
 
 
-def describe_context(context: Context | None) -> str:
+def describe_context(context: Mapping[str, Any] | None) -> str:
     return f" (company {context['company_id']})" if context and "company_id" in context else ""
 
 

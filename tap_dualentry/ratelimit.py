@@ -71,11 +71,9 @@ class RateLimiter:
         self._routes: dict[str, _Bucket] = {}
         self._hold_until = 0.0
         self._pending = threading.local()  # each thread's last acquisition, until settled
-        self.waited_seconds = 0.0
 
-    def acquire(self, route: str) -> float:
-        """Block until a request to ``route`` may be sent; return the seconds waited."""
-        waited = 0.0
+    def acquire(self, route: str) -> None:
+        """Block until a request to ``route`` may be sent."""
         while True:
             with self._lock:
                 now = self._clock()
@@ -97,12 +95,10 @@ class RateLimiter:
                     )
                     self._aggregate.tokens -= 1
                     route_bucket.tokens -= 1
-                    self.waited_seconds += waited
-                    return waited
+                    return
             self._sleep(delay)
-            waited += delay
 
-    def settle(self, route: str) -> None:
+    def settle(self) -> None:
         """The answer to this thread's last request is in (or the request failed).
 
         Had the server taken the token only now, a bucket that was full at our send
@@ -110,7 +106,6 @@ class RateLimiter:
         burst; that much refill is taken back. Below a full bucket nothing changes:
         refill is linear, so when the token was taken does not matter.
         """
-        del route  # the acquisition remembered which buckets it drew from
         taken = getattr(self._pending, "taken", None)
         if taken is None:
             return
@@ -142,29 +137,24 @@ class RateLimiter:
             if retry_after is not None and retry_after > 0:
                 self._hold_until = max(self._hold_until, now + retry_after)
 
-    def expected_interval(self, route: str) -> float:
+    def expected_interval(self) -> float:
         """Steady-state seconds between two requests of one route (for ETAs)."""
-        del route  # every route shares one spec today
         return 1.0 / min(self._route_spec.per_second, self._aggregate_spec.per_second)
 
 
 class Unlimited:
     """Pacing switched off: the naive baseline, and runs against unthrottled servers."""
 
-    waited_seconds = 0.0
-
-    def acquire(self, route: str) -> float:
+    def acquire(self, route: str) -> None:
         del route
-        return 0.0
 
-    def settle(self, route: str) -> None:
-        del route
+    def settle(self) -> None:
+        pass
 
     def throttled(self, route: str, retry_after: float | None) -> None:
         del route, retry_after
 
-    def expected_interval(self, route: str) -> float:
-        del route
+    def expected_interval(self) -> float:
         return 0.0
 
 

@@ -68,10 +68,6 @@ class SchemaDrift:
             self._reported.add((kind, path))
         self._logger.warning("Stream '%s': %s '%s' %s", self._stream, kind, path, detail)
 
-    @property
-    def reported(self) -> set[tuple[str, str]]:
-        return set(self._reported)
-
 
 class RecordShaper:
     """A compiled converter for one stream's records."""

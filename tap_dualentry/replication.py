@@ -17,6 +17,8 @@ from typing import Any
 
 from tap_dualentry.timestamps import canonical
 
+REPLICATION_KEY = "updated_at"
+
 
 def actor_time(row: Mapping[str, Any], actor: str) -> str | None:
     """Canonical ``<actor>.timestamp`` of a row, or None when it is absent or null."""

@@ -1,22 +1,22 @@
 """The tap's settings: their JSON Schema (for the SDK, --about and Meltano) and their
 parsed, checked form (for the code).
 
-The JSON Schema catches types and ranges; ``Settings.from_config`` adds the checks
-a schema cannot express (a parseable URL and start date) and applies defaults, so
-the rest of the tap never looks at raw config.
+Each default and range is stated once, in ``CONFIG_SCHEMA``; ``Settings.from_config``
+applies them, adds the checks a schema cannot express (a parseable URL and start
+date), and is the only reader of raw config in the tap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
+from tap_dualentry.catalogue import FILTER_SETTINGS, RECORD_STATUSES
 from tap_dualentry.errors import ConfigurationError
-from tap_dualentry.streams import RECORD_STATUSES
 from tap_dualentry.timestamps import format_timestamp, parse_timestamp
 
 PRODUCTION_URL = "https://api.dualentry.com"
@@ -101,7 +101,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "request_timeout",
-        th.NumberType(minimum=1),
+        th.NumberType(exclusive_minimum=0),
         default=60,
         title="Request timeout",
         description="Seconds to wait for a response before retrying the request.",
@@ -137,7 +137,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "requests_per_second",
-        th.NumberType(),
+        th.NumberType(exclusive_minimum=0),
         default=5,
         title="Requests per second",
         description="Refill rate of the API key's aggregate bucket (organisations may have more).",
@@ -151,7 +151,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "endpoint_requests_per_second",
-        th.NumberType(),
+        th.NumberType(exclusive_minimum=0),
         default=1,
         title="Endpoint requests per second",
         description="Refill rate of each route's bucket.",
@@ -198,14 +198,61 @@ CONFIG_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
+_PROPERTIES: dict[str, dict[str, Any]] = CONFIG_SCHEMA["properties"]
+
+
+def _default(name: str) -> Any:  # noqa: ANN401 - a setting's JSON value
+    return _PROPERTIES[name].get("default")
+
+
+def _given(config: Mapping[str, Any], name: str) -> Any:  # noqa: ANN401
+    """A setting's value, its schema default when absent, null or empty."""
+    value = config.get(name)
+    return _default(name) if value is None or value == "" else value
+
+
+def _checked_number(config: Mapping[str, Any], name: str) -> float:
+    """A numeric setting within the range its schema states."""
+    value = float(_given(config, name))
+    schema = _PROPERTIES[name]
+    low, high = schema.get("minimum"), schema.get("maximum")
+    above = schema.get("exclusiveMinimum")
+    if low is not None and high is not None and not low <= value <= high:
+        msg = f"{name} is {value:g}; it must be between {low} and {high}."
+    elif low is not None and value < low:
+        msg = f"{name} is {value:g}; it must be at least {low}."
+    elif above is not None and value <= above:
+        msg = f"{name} is {value:g}; it must be greater than {above}."
+    else:
+        return value
+    raise ConfigurationError(msg)
+
+
+def redact_secrets(config: Mapping[str, Any], messages: list[str]) -> list[str]:
+    """Messages about a config, with the API key replaced wherever one quotes it."""
+    secret = str(config.get("api_key") or "")
+    if not secret.strip():
+        return messages
+    return [message.replace(secret, "***") for message in messages]
+
+
+def discovery_api_version(config: Mapping[str, Any]) -> str:
+    """The API version whose streams discovery lists, whatever else the config says."""
+    return str(_given(config, "api_version"))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Checked settings with defaults applied."""
 
+    api_key: str = field(repr=False)
     api_url: str
     api_version: str
     page_size: int
     start_date: str | None
+    company_ids: tuple[int, ...]
+    record_statuses: tuple[str, ...]
+    filter_values: Mapping[str, tuple[str, ...]]  # filter setting -> values asked for
     request_timeout: float
     max_tries: int
     max_rate_limit_wait: float
@@ -215,14 +262,18 @@ class Settings:
     endpoint_requests_per_second: float
     endpoint_burst: int
     max_parallel_streams: int
+    full_pass_interval_days: float | None
+    emit_activate_version_messages: bool
+    user_agent: str | None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        """Apply defaults and the checks a JSON Schema cannot make."""
-        if not str(config.get("api_key") or "").strip():
+        """Apply defaults and ranges from ``CONFIG_SCHEMA`` and the checks it cannot make."""
+        api_key = str(config.get("api_key") or "")
+        if not api_key.strip():
             msg = "api_key is missing or empty: set it to your DualEntry API key."
             raise ConfigurationError(msg)
-        api_url = str(config.get("api_url") or PRODUCTION_URL).rstrip("/")
+        api_url = str(_given(config, "api_url")).rstrip("/")
         parts = urlsplit(api_url)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
             msg = (
@@ -230,7 +281,7 @@ class Settings:
                 "(scheme and host, no path)."
             )
             raise ConfigurationError(msg)
-        api_version = str(config.get("api_version") or DEFAULT_API_VERSION)
+        api_version = str(_given(config, "api_version"))
         if api_version not in API_VERSIONS:
             msg = f"api_version '{api_version}' is not one of {', '.join(API_VERSIONS)}."
             raise ConfigurationError(msg)
@@ -241,26 +292,31 @@ class Settings:
             except ValueError:
                 msg = f"start_date '{start_date}' is not an ISO 8601 date or date-time."
                 raise ConfigurationError(msg) from None
-        page_size = int(config.get("page_size", 100))
-        if not 1 <= page_size <= 100:
-            msg = f"page_size is {page_size}; it must be between 1 and 100."
-            raise ConfigurationError(msg)
-        for name in ("requests_per_second", "endpoint_requests_per_second", "request_timeout"):
-            if float(config.get(name, 1)) <= 0:
-                msg = f"{name} is {config.get(name)}; it must be greater than 0."
-                raise ConfigurationError(msg)
+        interval = config.get("full_pass_interval_days")
         return cls(
+            api_key=api_key,
             api_url=api_url,
             api_version=api_version,
-            page_size=page_size,
+            page_size=int(_checked_number(config, "page_size")),
             start_date=start_date or None,
-            request_timeout=float(config.get("request_timeout", 60)),
-            max_tries=int(config.get("max_tries", 6)),
-            max_rate_limit_wait=float(config.get("max_rate_limit_wait", 900)),
-            rate_limit_pacing=bool(config.get("rate_limit_pacing", True)),
-            requests_per_second=float(config.get("requests_per_second", 5)),
-            request_burst=int(config.get("request_burst", 50)),
-            endpoint_requests_per_second=float(config.get("endpoint_requests_per_second", 1)),
-            endpoint_burst=int(config.get("endpoint_burst", 10)),
-            max_parallel_streams=int(config.get("max_parallel_streams", 5)),
+            company_ids=tuple(int(company) for company in config.get("company_ids") or ()),
+            record_statuses=tuple(config.get("record_statuses") or RECORD_STATUSES),
+            filter_values={
+                name: tuple(str(value) for value in config.get(name) or ())
+                for name in FILTER_SETTINGS
+            },
+            request_timeout=_checked_number(config, "request_timeout"),
+            max_tries=int(_checked_number(config, "max_tries")),
+            max_rate_limit_wait=_checked_number(config, "max_rate_limit_wait"),
+            rate_limit_pacing=bool(_given(config, "rate_limit_pacing")),
+            requests_per_second=_checked_number(config, "requests_per_second"),
+            request_burst=int(_checked_number(config, "request_burst")),
+            endpoint_requests_per_second=_checked_number(config, "endpoint_requests_per_second"),
+            endpoint_burst=int(_checked_number(config, "endpoint_burst")),
+            max_parallel_streams=int(_checked_number(config, "max_parallel_streams")),
+            full_pass_interval_days=(
+                None if interval is None else _checked_number(config, "full_pass_interval_days")
+            ),
+            emit_activate_version_messages=bool(_given(config, "emit_activate_version_messages")),
+            user_agent=str(config.get("user_agent") or "") or None,
         )

@@ -17,17 +17,14 @@ assuming (each probe costs at most one request per run, and usually none):
 from __future__ import annotations
 
 import bisect
+import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from tap_dualentry.catalogue import Endpoint, Replication
 from tap_dualentry.errors import BadRequestError
-from tap_dualentry.streams import Replication
-
-if TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context
-
-    from tap_dualentry.client import DualEntryStream
-    from tap_dualentry.pagination import Row
+from tap_dualentry.pagination import Page, Row
+from tap_dualentry.query import Params
 
 NEWEST_FIRST = "-updated_at"
 FAR_FUTURE = "2999-12-31T00:00:00.000000Z"
@@ -59,66 +56,92 @@ class Strategy:
         return f"full table ordered by {self.ordering or 'the server default'}"
 
 
-def choose_strategy(stream: DualEntryStream, context: Context | None) -> Strategy:
-    endpoint = stream.endpoint
+class Probe(Protocol):
+    """What a strategy probe may ask of the stream it chooses for."""
+
+    def params(self, ordering: str | None) -> Params:
+        """The first partition's filters with ``ordering`` (paging excluded)."""
+        ...
+
+    def peek(self, params: Params) -> Page:
+        """One row at offset 0, asked for and thrown away."""
+        ...
+
+    def first_page(self, params: Params) -> Page:
+        """The first page exactly as the pass would request it; kept for the pass."""
+        ...
+
+    def derive(self, row: Row) -> None:
+        """Give a raw row its canonical ``updated_at``."""
+        ...
+
+
+def choose_strategy(
+    endpoint: Endpoint, *, incremental: bool, probe: Probe, logger: logging.Logger
+) -> Strategy:
+    """How to find changes, from what the endpoint documents and what it answers."""
+    chooser = _Chooser(endpoint, probe, logger)
     kind = endpoint.replication
-    if kind is Replication.FULL_TABLE or stream.replication_key is None:
-        return _full(stream, "the endpoint offers no change signal")
+    if kind is Replication.FULL_TABLE or not incremental:
+        return chooser.full("the endpoint offers no change signal")
     if kind is Replication.UPDATED_DESC:
         return Strategy(ordering=NEWEST_FIRST, early_stop=True, reason="documented order")
-    if kind is Replication.UPDATED_AFTER and _honours_updated_after(stream, context):
-        return _log(
-            stream,
+    if kind is Replication.UPDATED_AFTER and chooser.honours_updated_after():
+        return chooser.log(
             Strategy(
                 ordering=endpoint.ordering,
                 updated_after=True,
                 reason="the server honours updated_after",
-            ),
+            )
         )
-    return _probe_newest_first(stream, context)
+    return chooser.probe_newest_first()
 
 
-def _full(stream: DualEntryStream, reason: str) -> Strategy:
-    return Strategy(
-        ordering=stream.endpoint.ordering,
-        start_date_param=stream.endpoint.start_date_param,
-        reason=reason,
-    )
+class _Chooser:
+    def __init__(self, endpoint: Endpoint, probe: Probe, logger: logging.Logger) -> None:
+        self._endpoint = endpoint
+        self._probe = probe
+        self._logger = logger
 
+    def full(self, reason: str) -> Strategy:
+        return Strategy(
+            ordering=self._endpoint.ordering,
+            start_date_param=self._endpoint.start_date_param,
+            reason=reason,
+        )
 
-def _log(stream: DualEntryStream, strategy: Strategy) -> Strategy:
-    stream.logger.info("Stream '%s': %s (%s)", stream.name, strategy.describe(), strategy.reason)
-    return strategy
+    def log(self, strategy: Strategy) -> Strategy:
+        self._logger.info(
+            "Stream '%s': %s (%s)", self._endpoint.name, strategy.describe(), strategy.reason
+        )
+        return strategy
 
+    def honours_updated_after(self) -> bool:
+        params = [*self._probe.params(self._endpoint.ordering), ("updated_after", FAR_FUTURE)]
+        try:
+            page = self._probe.peek(params)
+        except BadRequestError as error:
+            self._logger.info(
+                "Stream '%s': updated_after is refused (%s)", self._endpoint.name, error
+            )
+            return False
+        return page.count == 0 and not page.rows
 
-def _honours_updated_after(stream: DualEntryStream, context: Context | None) -> bool:
-    params = [
-        *stream.query_params(context, stream.endpoint.ordering),
-        ("updated_after", FAR_FUTURE),
-    ]
-    try:
-        page = stream.fetch(params, 0, 1)
-    except BadRequestError as error:
-        stream.logger.info("Stream '%s': updated_after is refused (%s)", stream.name, error)
-        return False
-    return page.count == 0 and not page.rows
-
-
-def _probe_newest_first(stream: DualEntryStream, context: Context | None) -> Strategy:
-    params = stream.query_params(context, NEWEST_FIRST)
-    try:
-        page = stream.fetch(params, 0, stream.settings.page_size)
-    except BadRequestError as error:
-        return _log(stream, _full(stream, f"the server refuses ordering={NEWEST_FIRST}: {error}"))
-    for row in page.rows:
-        stream.derive(row)
-    if not is_newest_first(page.rows):
-        return _log(stream, _full(stream, f"the server ignores ordering={NEWEST_FIRST}"))
-    stream.remember_first_page(params, page)
-    return _log(
-        stream,
-        Strategy(ordering=NEWEST_FIRST, early_stop=True, reason="the server honours -updated_at"),
-    )
+    def probe_newest_first(self) -> Strategy:
+        params = self._probe.params(NEWEST_FIRST)
+        try:
+            page = self._probe.first_page(params)
+        except BadRequestError as error:
+            return self.log(self.full(f"the server refuses ordering={NEWEST_FIRST}: {error}"))
+        for row in page.rows:
+            self._probe.derive(row)
+        if not is_newest_first(page.rows):
+            return self.log(self.full(f"the server ignores ordering={NEWEST_FIRST}"))
+        return self.log(
+            Strategy(
+                ordering=NEWEST_FIRST, early_stop=True, reason="the server honours -updated_at"
+            )
+        )
 
 
 def is_newest_first(rows: list[Row]) -> bool:

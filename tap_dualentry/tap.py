@@ -1,4 +1,4 @@
-"""TapDualEntry: settings, stream discovery from the catalogue, and the run itself."""
+"""TapDualEntry: the command line, stream discovery from the catalogue, and the run."""
 
 from __future__ import annotations
 
@@ -6,37 +6,39 @@ import copy
 import json
 import signal
 import sys
-import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from singer_sdk.singerlib.encoding.simple import StateMessage
 
-from tap_dualentry.api import DualEntryClient
-from tap_dualentry.client import DualEntryStream, RunContext
+from tap_dualentry.api import ApiAccess
+from tap_dualentry.catalogue import CATALOGUE, load_schema
+from tap_dualentry.clock import SYSTEM_CLOCK, Clock
 from tap_dualentry.errors import ConfigurationError, DualEntryError, Interrupted
 from tap_dualentry.lines import LineStream
 from tap_dualentry.output import SingerOutput
-from tap_dualentry.ratelimit import BucketSpec, Pacer, RateLimiter, Unlimited
-from tap_dualentry.retry import RetryPolicy
-from tap_dualentry.runner import Failure, sync_streams
-from tap_dualentry.settings import CONFIG_SCHEMA, DEFAULT_API_VERSION, Settings
-from tap_dualentry.streams import CATALOGUE, load_schema
+from tap_dualentry.scheduler import Failure, sync_streams
+from tap_dualentry.sdk_bridge import BridgedTap
+from tap_dualentry.settings import (
+    CONFIG_SCHEMA,
+    Settings,
+    discovery_api_version,
+    redact_secrets,
+)
+from tap_dualentry.stream import DualEntryStream, SharedRun
 from tap_dualentry.summary import log_summary
 
 if TYPE_CHECKING:
-    from types import FrameType
-
     import click
     from singer_sdk import Stream
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.plugin_base import _ConfigInput
+    from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
 
-class TapDualEntry(Tap):
+class TapDualEntry(BridgedTap):
     """Singer tap for the DualEntry accounting API."""
 
     name = "tap-dualentry"
@@ -53,61 +55,76 @@ class TapDualEntry(Tap):
         PluginCapabilities.STRUCTURED_LOGGING,
     ]
 
-    # Settings and shared run parts
+    def __init__(
+        self,
+        *,
+        config: dict[str, Any] | None = None,
+        catalog: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        setup_mapper: bool = True,
+        message_writer: GenericSingerWriter[Any, Any] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        """The SDK's tap; ``clock`` lets a test make time pass without waiting."""
+        self.clock = clock
+        super().__init__(
+            config=config,
+            catalog=catalog,
+            state=state,
+            parse_env_config=parse_env_config,
+            validate_config=validate_config,
+            setup_mapper=setup_mapper,
+            message_writer=message_writer,
+        )
+
+    # Settings and what every stream of a run shares
 
     @cached_property
     def settings(self) -> Settings:
         return Settings.from_config(self.config)
 
     @cached_property
-    def run_context(self) -> RunContext:
-        settings = self.settings
-        pacer: Pacer
-        if settings.rate_limit_pacing:
-            pacer = RateLimiter(
-                BucketSpec(settings.request_burst, settings.requests_per_second),
-                BucketSpec(settings.endpoint_burst, settings.endpoint_requests_per_second),
-            )
-        else:
-            pacer = Unlimited()
-        policy = RetryPolicy(
-            max_tries=settings.max_tries, max_rate_limit_wait=settings.max_rate_limit_wait
+    def shared(self) -> SharedRun:
+        api = ApiAccess.from_settings(
+            self.settings, user_agent=f"tap-dualentry/{self.plugin_version}", clock=self.clock
         )
-        return RunContext(settings=settings, pacer=pacer, policy=policy)
+        return SharedRun(settings=self.settings, api=api, clock=self.clock)
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def review_config_errors(self, errors: list[str]) -> list[str]:
         """The SDK's JSON Schema checks, then ours; messages never show the API key."""
-        errors = super()._validate_config(raise_errors=False)
         if not errors:
             try:
                 Settings.from_config(self.config)
             except ConfigurationError as error:
-                errors.append(str(error))
-        secret = str(self.config.get("api_key") or "")
-        if secret.strip():
-            errors = [error.replace(secret, "***") for error in errors]
-        if errors and raise_errors:
-            raise ConfigValidationError("Invalid configuration", errors=errors)
-        return errors
+                errors = [*errors, str(error)]
+        return redact_secrets(self.config, errors)
 
     # Streams
 
     def discover_streams(self) -> list[Stream]:
         """Every catalogue entry served by the configured API version, and its line streams."""
-        version = str(self.config.get("api_version") or DEFAULT_API_VERSION)
+        version = discovery_api_version(self.config)
         streams: list[Stream] = []
         for endpoint in CATALOGUE:
             if version == "v1" and not endpoint.v1:
                 continue
             parent = DualEntryStream(
-                self, endpoint, load_schema(endpoint.name), lambda: self.run_context
+                self, endpoint, load_schema(endpoint.name), lambda: self.shared
             )
             streams.append(parent)
             for lines in endpoint.lines:
                 child_name = endpoint.child_name(lines)
-                child = LineStream(self, parent, lines, load_schema(child_name))
-                parent.lines.append(child)
-                parent.child_streams.append(child)
+                child = LineStream(
+                    self,
+                    name=child_name,
+                    parent_type=DualEntryStream,
+                    parent_keys=endpoint.primary_keys,
+                    lines=lines,
+                    schema=load_schema(child_name),
+                )
+                parent.add_lines(child)
                 streams.append(child)
         return streams
 
@@ -118,8 +135,10 @@ class TapDualEntry(Tap):
             if not isinstance(stream, DualEntryStream) or not stream.replication_key:
                 continue
             stored = stream.stream_state.get("filters")
-            current = stream.filter_signature()
-            if stored is None or stored == current:
+            if stored is None:
+                continue
+            current = stream.query.signature()
+            if stored == current:
                 continue
             self.logger.warning(
                 "Stream '%s': its filters changed since the last run (%s, was %s); the "
@@ -135,9 +154,8 @@ class TapDualEntry(Tap):
 
     # The run
 
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+    def on_termination(self, signum: int) -> None:
         """Unwind the sync: the bookmarks already written cover only completed passes."""
-        del frame
         raise Interrupted(signum, signal.Signals(signum).name)
 
     def run(self) -> int:
@@ -150,12 +168,13 @@ class TapDualEntry(Tap):
         ]
         output = self.message_writer
         assert isinstance(output, SingerOutput)
-        started = time.monotonic()
+        started = self.clock.monotonic()
         # Start from the full incoming state, so every later STATE carries every stream.
         output.write_message(StateMessage(value=copy.deepcopy(self.state)))
         failures = sync_streams(streams, output, self.settings.max_parallel_streams)
         output.flush()
-        log_summary(self.logger, streams, time.monotonic() - started)
+        reports = [stream.report() for stream in streams if isinstance(stream, DualEntryStream)]
+        log_summary(self.logger, reports, self.clock.monotonic() - started)
         return self._report(failures)
 
     def _report(self, failures: list[Failure]) -> int:
@@ -176,20 +195,11 @@ class TapDualEntry(Tap):
 
     def check_connection(self) -> str:
         """Call the health endpoint; return a line describing the answer."""
-        settings = self.settings
-        client = DualEntryClient(
-            api_url=settings.api_url,
-            api_key=str(self.config["api_key"]),
-            user_agent=f"tap-dualentry/{self.plugin_version}",
-            timeout=settings.request_timeout,
-            pacer=self.run_context.pacer,
-            policy=self.run_context.policy,
-            logger=self.logger,
-            stream_name="health",
-        )
-        body = client.get_json(f"/public/{settings.api_version}/health/", [], expect_page=False)
+        api = self.shared.api
+        client = api.client("health", self.logger)
+        body = client.get_json(api.path("health/"), [], expect_page=False)
         return (
-            f"Connected to {settings.api_url} ({settings.api_version}): "
+            f"Connected to {api.api_url} ({api.api_version}): "
             f"status {body.get('status')!r} at {body.get('timestamp')}"
         )
 

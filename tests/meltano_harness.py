@@ -22,8 +22,8 @@ import dualentry_emulator
 from dualentry_emulator import Emulator
 from harness import API_KEY
 
+from tap_dualentry.catalogue import CATALOGUE, Endpoint, Lines, load_schema
 from tap_dualentry.settings import DEFAULT_API_VERSION
-from tap_dualentry.streams import CATALOGUE, Endpoint, Lines, load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(Path(sys.executable).with_name("meltano"))

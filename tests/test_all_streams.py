@@ -14,7 +14,7 @@ from dualentry_emulator import Behaviour, Emulator
 from harness import API_KEY, base_config, list_requests, run_tap
 from jsonschema import Draft7Validator, FormatChecker
 
-from tap_dualentry.streams import CATALOGUE, load_schema
+from tap_dualentry.catalogue import CATALOGUE, load_schema
 from tap_dualentry.tap import TapDualEntry
 
 V2_ONLY = {
@@ -227,3 +227,27 @@ def test_company_ids_apply_to_every_endpoint_that_takes_them(emulator):
     assert all(
         not any(name == "company_id" for name, _ in r.query) for r in list_requests(emu, "accounts")
     )
+
+
+def test_the_probe_page_is_reused_only_for_the_request_it_answers(emulator):
+    # page_size 1: every request asks for two rows (one overlaps the page before). A
+    # probe page fetched with limit 1 and served to the reader's limit-2 request would
+    # look like a server capping pages at one row, and the reader would give up its
+    # overlap check: then a row deleted behind the reader shifts the list and one row
+    # slides past unread, for good (the count still matches: one row fewer).
+    emu = emulator(rows={"purchase_orders": 30})
+    table = emu.table("purchase_orders")
+    # The server's order: its hidden updated column, ties by primary key, newest first.
+    newest_first = sorted(table.ids(), key=lambda pk: (table.hidden_key(pk), pk), reverse=True)
+
+    def delete_a_row_already_read(endpoint, query, index):
+        if query.get("offset") == ["5"] and newest_first[0] in table.ids():
+            table.delete(newest_first[0])
+
+    emu.before_list(delete_a_row_already_read)
+    run = run_tap(base_config(emu, page_size=1), streams=["purchase_orders"])
+    assert run.exit_code == 0
+    limits = {dict(r.query)["limit"] for r in requests_to(emu, "purchase_orders")}
+    assert limits == {"2"}
+    got = {r["internal_id"] for r in run.records("purchase_orders")}
+    assert set(table.ids()) <= got, f"lost: {sorted(set(table.ids()) - got)}"

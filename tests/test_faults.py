@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import time
 
 import pytest
 from dualentry_emulator import FAULT_KINDS, FaultPlan
@@ -143,10 +144,11 @@ def test_a_missing_key_header_is_reported_as_such(emulator):
         policy=RetryPolicy(),
         logger=logging.getLogger("test"),
         stream_name="customers",
+        sleep=time.sleep,
     )
     del client._headers["X-API-KEY"]  # as a proxy that strips headers would
     with pytest.raises(AuthenticationError, match="no API key reached it"):
-        client.get_page("/public/v1/customers/", [], 0)
+        client.get_page("/public/v1/customers/", [])
 
 
 @pytest.mark.parametrize(

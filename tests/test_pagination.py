@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tap_dualentry.pagination import KeySet, ListReader, Page, ReadStats
+from tap_dualentry.pagination import KeySet, ListReader, Page
 
 
 class MovingList:
@@ -25,13 +25,13 @@ class MovingList:
             self.before(self)
         self.requests += 1
         rows = [{"id": i} for i in self.ids[offset : offset + min(limit, self.cap)]]
-        return Page(rows=rows, count=max(0, len(self.ids) + self.count_skew), offset=offset)
+        return Page(rows=rows, count=max(0, len(self.ids) + self.count_skew))
 
 
 def read(source: MovingList, page_size: int, stop_after: int | None = None) -> list[int]:
     seen = KeySet()
     reader = ListReader(
-        source.fetch, page_size=page_size, key_of=lambda r: r["id"], seen=seen, stats=ReadStats()
+        source.fetch, page_size=page_size, key_of=lambda r: r["id"], seen=seen
     )
     out: list[int] = []
     for n, view in enumerate(reader.pages()):

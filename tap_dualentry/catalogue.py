@@ -1,6 +1,6 @@
 """The catalogue: one declarative entry per DualEntry list endpoint.
 
-Every stream is an instance of the same class (``client.DualEntryStream``),
+Every stream is an instance of the same class (``stream.DualEntryStream``),
 configured by its entry here; nothing about an endpoint lives anywhere else
 except its schema file (``schemas/<name>.json``).
 """
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 RECORD_STATUSES = ("draft", "posted", "archived")
+APPROVALS = {"approval_statuses": "approval_status"}
+CUSTOMER_TYPES = {"customer_types": "customer_type"}
+# The settings that narrow a list by a query parameter (``Endpoint.filters``).
+FILTER_SETTINGS = (*CUSTOMER_TYPES, *APPROVALS)
 
 
 class Replication(enum.Enum):
@@ -69,7 +73,6 @@ class Endpoint:
         return f"{self.name}_{lines.field}"
 
 
-APPROVALS = {"approval_statuses": "approval_status"}
 ITEMS = (Lines("items"),)
 ITEMS_BY_POSITION = (Lines("items", key=None),)
 
@@ -104,7 +107,7 @@ CUSTOMERS = Endpoint(
     company_filter=True,
     company_from_filter=True,
     record_statuses=RECORD_STATUSES,
-    filters={"customer_types": "customer_type", **APPROVALS},
+    filters={**CUSTOMER_TYPES, **APPROVALS},
 )
 
 CATALOGUE: tuple[Endpoint, ...] = (

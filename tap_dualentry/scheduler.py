@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 from tap_dualentry.errors import AuthenticationError, DualEntryError
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from tap_dualentry.output import SingerOutput
 
 logger = logging.getLogger("tap-dualentry")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -111,65 +110,3 @@ def _sync_parallel(
             if not any(worker.is_alive() for worker in workers) and messages.empty():
                 break
     return sorted(failures, key=lambda failure: failure.fatal, reverse=True)
-
-
-class PageAhead(Generic[T]):
-    """A stream's next request, sent while the tap still works on the page before it.
-
-    A full pass reads every page, and the next request is known the moment a page
-    arrives (it overlaps that page's last row). Sending it then, from a helper
-    thread, overlaps the API's latency with the shaping and writing of the page in
-    hand, so a stream's pace is the slower of the two rather than their sum. There is
-    never more than one request in flight per stream: a guess the reader does not
-    take is waited for and dropped.
-    """
-
-    def __init__(self) -> None:
-        self._todo: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._done = threading.Event()
-        self._key: Hashable = None
-        self._result: T | None = None
-        self._error: Exception | None = None
-        self._pending = False
-        # One long-lived thread, so the API client's per-thread session (and its
-        # connection) is reused. A daemon: an interrupted run must not wait for it.
-        threading.Thread(target=self._work, name="page-ahead", daemon=True).start()
-
-    def _work(self) -> None:
-        while (job := self._todo.get()) is not None:
-            job()
-
-    def start(self, key: Hashable, call: Callable[[], T]) -> None:
-        """Send ``call`` now; ``take(key)`` collects its answer."""
-        self.take(None)  # at most one request in flight
-
-        def job() -> None:
-            try:
-                self._result = call()
-            except Exception as error:  # handed to the reader by take()
-                self._error = error
-            self._done.set()
-
-        self._key, self._result, self._error = key, None, None
-        self._done.clear()
-        self._pending = True
-        self._todo.put(job)
-
-    def take(self, key: Hashable) -> T | None:
-        """The answer to the request sent ahead if it was ``key`` (else None, dropped)."""
-        if not self._pending:
-            return None
-        self._done.wait()
-        self._pending = False
-        result, error = self._result, self._error
-        self._result = self._error = None
-        if key is None or key != self._key:
-            return None
-        if error is not None:
-            raise error
-        return result
-
-    def close(self) -> None:
-        """Drop any request still ahead, without waiting for it, and end the helper."""
-        self._pending = False
-        self._todo.put(None)
