@@ -24,3 +24,14 @@ def emulator():
     yield start
     for emu in started:
         emu.stop()
+
+
+# Modules whose tests share one expensive fixture (a Meltano project and database, the
+# SDK's class-scoped sync): their tests stay on one worker under pytest-xdist.
+SHARED_FIXTURE_MODULES = {"test_postgres", "test_meltano", "test_sdk_standard"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SHARED_FIXTURE_MODULES:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

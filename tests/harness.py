@@ -7,6 +7,7 @@ writer) or as the installed command (``run_cli``: exit codes, stderr, signals).
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import io
 import json
@@ -15,6 +16,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,8 +24,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 from dualentry_emulator import Emulator
 
+from tap_dualentry.clock import SYSTEM_CLOCK, Clock
 from tap_dualentry.output import SingerOutput
 from tap_dualentry.tap import TapDualEntry
 
@@ -76,6 +80,50 @@ class TapRun:
         )
 
 
+class VirtualClock(Clock):
+    """Time that passes only when the tap waits: a wait costs nothing and is recorded.
+
+    Starts at the real time (the emulator's data is dated around it); ``advance``
+    lets a test pretend that days pass between runs.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._start = dt.datetime.now(dt.UTC)
+        self._elapsed = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> dt.datetime:
+        with self._lock:
+            return self._start + dt.timedelta(seconds=self._elapsed)
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._elapsed
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self._elapsed += max(seconds, 0.0)
+            self.sleeps.append(seconds)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._elapsed += seconds
+
+
+def sweep(size: int, *, default: int, quick: int = 0) -> list[Any]:
+    """Trials ``0 .. size-1`` as pytest parameters: the first ``quick`` in every run,
+    up to ``default`` in a default run (marked thorough), the rest only in a full run
+    (marked slow), which is what CI runs."""
+    params = []
+    for trial in range(size):
+        marks = [] if trial < quick else [pytest.mark.thorough]
+        if trial >= default:
+            marks.append(pytest.mark.slow)
+        params.append(pytest.param(trial, marks=marks))
+    return params
+
+
 def base_config(emu: Emulator, **settings: Any) -> dict[str, Any]:
     """Settings for a run against ``emu``; pacing is off unless a test turns it on, since
     emulators without rate limits are the norm in tests."""
@@ -108,8 +156,12 @@ def run_tap(
     streams: list[str] | None = None,
     state: dict[str, Any] | None = None,
     catalog: dict[str, Any] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> TapRun:
-    """Run a sync in this process; output comes from the tap's own writer."""
+    """Run a sync in this process; output comes from the tap's own writer.
+
+    With a ``VirtualClock`` the tap's waits (retries, Retry-After, pacing) take no time.
+    """
     if streams is not None and catalog is None:
         catalog = catalog_for(config, streams)
     buffer = io.BytesIO()
@@ -118,6 +170,7 @@ def run_tap(
         state=json.loads(json.dumps(state)) if state else None,
         catalog=catalog,
         message_writer=SingerOutput(stream=buffer),
+        clock=clock,
     )
     # The tap's warnings and errors stand in for stderr, as a command's would.
     stderr = io.StringIO()

@@ -1,5 +1,9 @@
 """Faults the tap rides through, failures it reports in one line, bad data it
-neither drops silently nor lets through, and a connection check."""
+neither drops silently nor lets through, and a connection check.
+
+The tap's own waits (backoff, Retry-After) pass on a virtual clock, which records
+them; one test measures them in real time at the emulator.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,15 @@ import time
 
 import pytest
 from dualentry_emulator import FAULT_KINDS, FaultPlan
-from harness import API_KEY, base_config, catalog_for, list_requests, run_cli, run_tap
+from harness import (
+    API_KEY,
+    VirtualClock,
+    base_config,
+    catalog_for,
+    list_requests,
+    run_cli,
+    run_tap,
+)
 
 from tap_dualentry.api import DualEntryClient
 from tap_dualentry.errors import AuthenticationError
@@ -20,13 +32,17 @@ from tap_dualentry.retry import RetryPolicy
 CUSTOMERS = ["customers"]
 
 
+# The emulator's "slow" replies take SLOW seconds: a read timeout for the tap.
+SLOW = 0.6
+
+
 def fault_config(emu, **settings):
-    # A short timeout makes the emulator's "slow" replies read timeouts.
-    return base_config(emu, request_timeout=1, **settings)
+    return base_config(emu, request_timeout=SLOW / 2, **settings)
 
 
 def assert_waits_honoured(emu, slack: float = 5.0) -> int:
-    """Every request after a 429 came at least Retry-After later, and not much later."""
+    """Every request after a 429 came at least Retry-After later, and not much later
+    (measured at the emulator, in real time)."""
     requests = list_requests(emu)
     checked = 0
     for before, after in itertools.pairwise(requests):
@@ -38,21 +54,28 @@ def assert_waits_honoured(emu, slack: float = 5.0) -> int:
     return checked
 
 
+def retry_after_sleeps(clock: VirtualClock, seconds: float) -> int:
+    """The tap's waits of exactly Retry-After (a backoff wait is a jittered fraction)."""
+    return sum(1 for slept in clock.sleeps if slept == seconds)
+
+
 def test_ten_percent_faults_still_deliver_every_row(emulator, caplog):
     rates = {kind: 0.01 for kind in FAULT_KINDS}  # every random kind the emulator has
     emu = emulator(
         rows={"customers": 5000},
-        faults=FaultPlan(seed=21, slow_seconds=2, retry_after_seconds=1, **rates),
+        faults=FaultPlan(seed=21, slow_seconds=SLOW, retry_after_seconds=1, **rates),
     )
+    clock = VirtualClock()
     with caplog.at_level(logging.INFO):
-        run = run_tap(fault_config(emu), streams=CUSTOMERS)
+        run = run_tap(fault_config(emu), streams=CUSTOMERS, clock=clock)
     assert run.exit_code == 0
     ids = [r["id"] for r in run.records("customers")]
     assert len(ids) == len(set(ids)) == 5000
     faulted = [r for r in list_requests(emu) if r.fault]
     assert len(faulted) >= 0.08 * len(list_requests(emu))
     assert len({r.fault for r in faulted}) >= 5
-    assert assert_waits_honoured(emu) == sum(1 for r in faulted if r.status == 429)
+    throttled = sum(1 for r in faulted if r.status == 429)
+    assert throttled and retry_after_sleeps(clock, 1.0) == throttled
     retry_lines = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
     assert retry_lines and all("attempt" in line for line in retry_lines)
 
@@ -61,9 +84,9 @@ def test_ten_percent_faults_still_deliver_every_row(emulator, caplog):
 def test_each_fault_kind_is_ridden_through(emulator, kind):
     emu = emulator(
         rows={"customers": 400},
-        faults=FaultPlan(seed=3, slow_seconds=2, retry_after_seconds=1, **{kind: 0.3}),
+        faults=FaultPlan(seed=3, slow_seconds=SLOW, retry_after_seconds=1, **{kind: 0.3}),
     )
-    run = run_tap(fault_config(emu, page_size=50), streams=CUSTOMERS)
+    run = run_tap(fault_config(emu, page_size=50), streams=CUSTOMERS, clock=VirtualClock())
     assert run.exit_code == 0
     assert sorted(r["id"] for r in run.records("customers")) == sorted(emu.table("customers").ids())
     assert any(r.fault == kind for r in list_requests(emu))
@@ -75,40 +98,58 @@ def test_rate_limit_replies_do_not_spend_fault_retries(emulator, variant):
         rows={"customers": 300},
         faults=FaultPlan(seed=5, rate_limited=0.3, retry_after=variant, retry_after_seconds=1),
     )
+    clock = VirtualClock()
     # One try per request for faults: only patience with 429s can get this through.
-    run = run_tap(fault_config(emu, page_size=50, max_tries=1), streams=CUSTOMERS)
+    run = run_tap(fault_config(emu, page_size=50, max_tries=1), streams=CUSTOMERS, clock=clock)
     assert run.exit_code == 0
     assert len(run.records("customers")) == 300
     throttled = [r for r in list_requests(emu) if r.status == 429]
     assert throttled
+    assert len(clock.sleeps) == len(throttled)  # one wait per 429, none for anything else
     if variant == "seconds":
-        assert assert_waits_honoured(emu) == len(throttled)
+        assert retry_after_sleeps(clock, 1.0) == len(throttled)
     assert run.tap is not None
     assert run.tap.streams["customers"].client.stats.rate_limited == len(throttled)
 
 
-def test_waiting_out_429s_is_bounded(emulator, tmp_path):
+@pytest.mark.thorough
+def test_retry_after_is_waited_in_real_time(emulator):
+    emu = emulator(
+        rows={"customers": 150},
+        faults=FaultPlan(seed=5, rate_limited=0.3, retry_after="seconds", retry_after_seconds=1),
+    )
+    run = run_tap(fault_config(emu, page_size=50, max_tries=1), streams=CUSTOMERS)
+    assert run.exit_code == 0
+    throttled = [r for r in list_requests(emu) if r.status == 429]
+    assert throttled and assert_waits_honoured(emu) == len(throttled)
+
+
+def test_waiting_out_429s_is_bounded(emulator):
     emu = emulator(
         rows={"customers": 50},
         faults=FaultPlan(persistent={"customers": 429}, retry_after_seconds=1),
     )
-    run = run_cli(fault_config(emu, max_rate_limit_wait=3), tmp_path, streams=CUSTOMERS)
+    clock = VirtualClock()
+    run = run_tap(fault_config(emu, max_rate_limit_wait=3), streams=CUSTOMERS, clock=clock)
     assert run.exit_code == 1
     assert "429" in run.stderr and "max_rate_limit_wait" in run.stderr
     assert "Traceback" not in run.stderr
-    # Waits of 1-2 s, then 2-4 s: the second would pass the 3 s bound.
-    assert 2 <= len(list_requests(emu)) <= 4
+    # No Retry-After: backoff waits of 1-2 s, then 2-4 s, ... while they fit in 3 s.
+    assert 1 <= clock.sleeps[0] <= 2 and sum(clock.sleeps) <= 3
+    assert 2 <= len(list_requests(emu)) == len(clock.sleeps) + 1 <= 4
 
 
-def test_a_persistent_fault_names_stream_status_and_attempts(emulator, tmp_path):
+def test_a_persistent_fault_names_stream_status_and_attempts(emulator):
     emu = emulator(rows={"customers": 50}, faults=FaultPlan(persistent={"customers": 503}))
-    run = run_cli(fault_config(emu, max_tries=3), tmp_path, streams=CUSTOMERS)
+    clock = VirtualClock()
+    run = run_tap(fault_config(emu, max_tries=3), streams=CUSTOMERS, clock=clock)
     assert run.exit_code == 1
     error_lines = [line for line in run.stderr.splitlines() if "ERROR" in line]
     assert any(
         "'customers'" in line and "HTTP 503" in line and "3 times" in line for line in error_lines
     )
     assert len(list_requests(emu)) == 3
+    assert len(clock.sleeps) == 2  # a backoff between attempts
     assert "Traceback" not in run.stderr
 
 
@@ -157,13 +198,19 @@ def test_a_missing_key_header_is_reported_as_such(emulator):
         ({"api_key": ""}, "api_key"),
         ({"api_key": "   "}, "api_key"),
         ({"page_size": 0}, "page_size"),
-        ({"page_size": 101}, "page_size"),
-        ({"api_url": "api.dualentry.com"}, "api_url"),
-        ({"api_url": "https://api.dualentry.com/public/v1"}, "api_url"),
-        ({"api_version": "v3"}, "api_version"),
-        ({"start_date": "last tuesday"}, "start_date"),
-        ({"record_statuses": ["deleted"]}, "record_statuses"),
-        ({"request_timeout": 0}, "request_timeout"),
+        pytest.param({"page_size": 101}, "page_size", marks=pytest.mark.thorough),
+        pytest.param({"api_url": "api.dualentry.com"}, "api_url", marks=pytest.mark.thorough),
+        pytest.param(
+            {"api_url": "https://api.dualentry.com/public/v1"},
+            "api_url",
+            marks=pytest.mark.thorough,
+        ),
+        pytest.param({"api_version": "v3"}, "api_version", marks=pytest.mark.thorough),
+        pytest.param({"start_date": "last tuesday"}, "start_date", marks=pytest.mark.thorough),
+        pytest.param(
+            {"record_statuses": ["deleted"]}, "record_statuses", marks=pytest.mark.thorough
+        ),
+        pytest.param({"request_timeout": 0}, "request_timeout", marks=pytest.mark.thorough),
     ],
 )
 def test_bad_settings_are_named_in_one_line(tmp_path, change, named):

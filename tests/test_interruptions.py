@@ -11,7 +11,10 @@ import threading
 
 import pytest
 from dualentry_emulator import FaultPlan
-from harness import TAP_COMMAND, base_config, catalog_for, parse_messages, run_cli
+from harness import TAP_COMMAND, base_config, catalog_for, parse_messages, run_cli, sweep
+
+# Subprocess trials, each several seconds: none in a quick run.
+pytestmark = pytest.mark.thorough
 
 ROWS = 1200
 
@@ -71,7 +74,7 @@ def ids_of(messages: list[dict]) -> set:
     return {m["record"]["id"] for m in messages if m["type"] == "RECORD"}
 
 
-@pytest.mark.parametrize("trial", range(20))
+@pytest.mark.parametrize("trial", sweep(20, default=5))
 def test_sigkill_anywhere_then_resume_delivers_every_row(slow_source, tmp_path, trial):
     emu, config, config_file, catalog_file = slow_source
     after = random.Random(trial).randint(1, ROWS + 60)
@@ -87,7 +90,10 @@ def test_sigkill_anywhere_then_resume_delivers_every_row(slow_source, tmp_path, 
 
 
 @pytest.mark.parametrize(
-    ("trial", "sig"), [(t, signal.SIGTERM) for t in range(5)] + [(5, signal.SIGINT)]
+    ("trial", "sig"),
+    [(t, signal.SIGTERM) for t in range(2)]
+    + [pytest.param(t, signal.SIGTERM, marks=pytest.mark.slow) for t in range(2, 5)]
+    + [(5, signal.SIGINT)],
 )
 def test_sigterm_exits_non_zero_on_a_whole_line_and_resumes(slow_source, tmp_path, trial, sig):
     emu, config, config_file, catalog_file = slow_source

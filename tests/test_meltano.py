@@ -25,7 +25,7 @@ from meltano_harness import (
     table_sizes,
 )
 
-pytestmark = [pytest.mark.meltano, pytest.mark.slow]
+pytestmark = [pytest.mark.meltano]
 
 STATE_ID = "dev:tap-dualentry-to-target-jsonl"
 PAGE_SIZE = 100  # the tap's default

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 from dualentry_emulator import Behaviour, Emulator
-from harness import base_config, run_tap
+from harness import base_config, run_tap, sweep
 
-SEEDS = range(60)
+SEEDS = sweep(60, default=12, quick=3)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from harness import load_script
 
-from tap_dualentry.streams import CATALOGUE
+from tap_dualentry.catalogue import CATALOGUE
 
 ROOT = Path(__file__).resolve().parent.parent
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
@@ -76,6 +76,7 @@ def _discover(tap: Path, cwd: Path) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.thorough
 def test_wheel_installs_and_discovers_every_stream_from_its_own_files(wheel, constraints, tmp_path):
     venv = tmp_path / "venv"
     _uv("venv", "--quiet", "--python", sys.executable, str(venv))
@@ -115,6 +116,7 @@ def test_wheel_ships_the_package_and_its_schemas_only(wheel):
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
+@pytest.mark.thorough
 def test_tool_install_from_the_git_repository_runs(constraints, tmp_path):
     if not (ROOT / ".git").exists():
         pytest.fail("the checkout has no .git: cannot test an install from the repository")

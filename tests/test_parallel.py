@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from dualentry_emulator import FaultPlan
-from harness import base_config, catalog_for, run_cli, run_tap
+from harness import base_config, catalog_for, run_cli, run_tap, sweep
 from test_interruptions import complete_lines, interrupted_run, last_state
 
 STREAMS = ["customers", "vendors", "invoices", "bills", "items", "journal_entries"]
@@ -66,7 +66,7 @@ def rapid_thread_switching():
     sys.setswitchinterval(before)
 
 
-@pytest.mark.parametrize("trial", range(3))
+@pytest.mark.parametrize("trial", sweep(3, default=2, quick=1))
 def test_line_streams_keep_no_state_while_parents_run_in_parallel(
     emulator, rapid_thread_switching, trial
 ):
@@ -120,7 +120,7 @@ def test_one_refused_endpoint_does_not_stop_the_others(emulator, tmp_path, statu
     assert "vendors" not in {s for s, v in run.state["bookmarks"].items() if v}
 
 
-@pytest.mark.parametrize("trial", range(8))
+@pytest.mark.parametrize("trial", sweep(8, default=2))
 def test_sigkill_during_parallel_streams_then_resume(emulator, tmp_path, trial):
     emu = emulator(rows={name: 300 for name in STREAMS}, faults=FaultPlan(latency_seconds=0.01))
     config = base_config(emu, max_parallel_streams=4, page_size=25)

@@ -39,7 +39,7 @@ from meltano_harness import (
 )
 from psycopg import sql
 
-pytestmark = [pytest.mark.postgres, pytest.mark.meltano, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.meltano]
 
 STATE_ID = "dev:tap-dualentry-to-target-postgres"
 CUSTOMERS = 600  # several pages; every other table keeps the harness's small default

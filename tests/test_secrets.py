@@ -35,17 +35,30 @@ def assert_nowhere(secret: str, *texts: str) -> None:
     [
         ("a clean sync", None, {}, ()),
         ("retries through every fault kind", FaultPlan(seed=2, **ALL_FAULTS), {}, ()),
-        (
+        pytest.param(
             "a persistent server error",
             FaultPlan(persistent={"customers": 503}),
             {"max_tries": 2},
             (),
+            marks=pytest.mark.thorough,
         ),
-        ("a permission error", FaultPlan(persistent={"customers": 403}), {}, ()),
-        ("a bad request", FaultPlan(persistent={"customers": 400}), {}, ()),
+        pytest.param(
+            "a permission error",
+            FaultPlan(persistent={"customers": 403}),
+            {},
+            (),
+            marks=pytest.mark.thorough,
+        ),
+        pytest.param(
+            "a bad request",
+            FaultPlan(persistent={"customers": 400}),
+            {},
+            (),
+            marks=pytest.mark.thorough,
+        ),
         ("a bad setting", None, {"page_size": 0}, ()),
         ("the connection check", None, {}, ("--test",)),
-        ("discovery", None, {}, ("--discover",)),
+        pytest.param("discovery", None, {}, ("--discover",), marks=pytest.mark.thorough),
     ],
 )
 def test_the_key_never_appears_at_debug_level(emulator, tmp_path, scenario, faults, settings, args):
