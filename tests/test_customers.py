@@ -77,7 +77,7 @@ def test_incremental_run_costs_one_request_when_nothing_changed(emulator):
 
 
 @pytest.mark.parametrize("changes", [1, 10, 150, 420])
-@pytest.mark.parametrize("page_size", [100, 37])
+@pytest.mark.parametrize("page_size", [100, pytest.param(37, marks=pytest.mark.thorough)])
 def test_incremental_request_bound(emulator, changes, page_size):
     emu = emulator(rows={"customers": 3000}, seed=changes)
     config = base_config(emu, page_size=page_size)

@@ -153,7 +153,14 @@ def test_a_persistent_fault_names_stream_status_and_attempts(emulator):
     assert "Traceback" not in run.stderr
 
 
-@pytest.mark.parametrize("status", [400, 404, 403])
+@pytest.mark.parametrize(
+    "status",
+    [
+        400,
+        pytest.param(404, marks=pytest.mark.thorough),
+        pytest.param(403, marks=pytest.mark.thorough),
+    ],
+)
 def test_client_errors_are_not_retried_and_say_what_failed(emulator, tmp_path, status):
     emu = emulator(rows={"customers": 50}, faults=FaultPlan(persistent={"customers": status}))
     run = run_cli(fault_config(emu), tmp_path, streams=CUSTOMERS)
