@@ -30,9 +30,7 @@ class MovingList:
 
 def read(source: MovingList, page_size: int, stop_after: int | None = None) -> list[int]:
     seen = KeySet()
-    reader = ListReader(
-        source.fetch, page_size=page_size, key_of=lambda r: r["id"], seen=seen
-    )
+    reader = ListReader(source.fetch, page_size=page_size, key_of=lambda r: r["id"], seen=seen)
     out: list[int] = []
     for n, view in enumerate(reader.pages()):
         out.extend(row["id"] for row in view.fresh)
