@@ -101,6 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="ordering=-updated_at on lists whose documented default is id",
     )
     g.add_argument(
+        "--refused-orderings",
+        default="",
+        help="comma list of ordering values every list answers with a 400",
+    )
+    g.add_argument(
+        "--company-filter-unassigned",
+        type=_yes_no,
+        default=defaults.company_filter_unassigned,
+        metavar="yes|no",
+        help="company_id also lists rows of no company",
+    )
+    g.add_argument(
+        "--hide-closed-statuses",
+        type=_yes_no,
+        default=defaults.hide_closed_statuses,
+        metavar="yes|no",
+        help="without status, contracts and fixed assets leave out closed rows",
+    )
+    g.add_argument(
         "--updated-after-filter",
         type=_yes_no,
         default=defaults.updated_after_filter,
@@ -145,6 +164,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         timestamp_style=args.timestamp_style,
         trailing_slash_required=args.trailing_slash_required,
         updated_ordering=args.updated_ordering,
+        refused_orderings=tuple(o.strip() for o in args.refused_orderings.split(",") if o.strip()),
+        company_filter_unassigned=args.company_filter_unassigned,
+        hide_closed_statuses=args.hide_closed_statuses,
         updated_after_filter=args.updated_after_filter,
     )
     rate_limits = None

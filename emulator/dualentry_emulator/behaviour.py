@@ -44,6 +44,15 @@ class Behaviour:
     recurring templates, fixed assets, accounts): sort by the hidden key, 400 keyed
     `ordering`, or silently serve the default order. Lists documented as `-updated_at` by
     default always accept it."""
+    refused_orderings: tuple[str, ...] = ()
+    """`ordering` values every list answers with a 400 keyed `ordering` (a server that
+    allows fewer orderings than the ones its items could sort by)."""
+    company_filter_unassigned: bool = False
+    """`company_id` also lists rows that belong to no company (org-wide vendors and
+    budgets); off: only rows of the companies named."""
+    hide_closed_statuses: bool = False
+    """A request without `status` leaves out closed rows: completed, terminated and
+    archived contracts, disposed and fully amortized fixed assets. Off: every status."""
     updated_after_filter: bool = False
     """The newer API version's `updated_after`/`updated_before` filters (inclusive, on the
     hidden key) and top-level `created_at`/`updated_at` on invoices, bills and journal
@@ -68,6 +77,7 @@ class Behaviour:
                 raise ValueError(f"{name} must be within 0..1")
         if self.disagreeing_fraction + self.untimestamped_fraction > 1.0:
             raise ValueError("disagreeing_fraction + untimestamped_fraction must not exceed 1")
+        object.__setattr__(self, "refused_orderings", tuple(self.refused_orderings))
         statuses = tuple(self.default_record_statuses)
         object.__setattr__(self, "default_record_statuses", statuses)
         for status in statuses:

@@ -54,6 +54,8 @@ def parse_list_query(spec: EndpointSpec, behaviour: Behaviour, params: Params) -
 
     terms = tuple(parse_terms(spec.default_ordering))
     raw = last(params.get("ordering", [])) if spec.ordering_param else None
+    if raw is not None and raw.strip() in behaviour.refused_orderings:
+        raise ParamError("ordering", f"Ordering by {raw.strip()} is not allowed here")
     if raw is not None:
         asked = parse_terms(raw)
         if spec.updated_ordering_switch and any(t.name == "updated_at" for t in asked):
@@ -92,9 +94,19 @@ def parse_list_query(spec: EndpointSpec, behaviour: Behaviour, params: Params) -
         switch = getattr(flt, "switch", None)
         if switch is not None and not getattr(behaviour, switch):
             continue  # a parameter of a newer API version: unknown here, so ignored
-        if param in params or getattr(flt, "always", False):
-            parsed = flt.parse(param, params.get(param, []))
+        values = params.get(param, [])
+        if (
+            not present(values)
+            and behaviour.hide_closed_statuses
+            and param in spec.hidden_by_default
+        ):
+            every, hidden = spec.hidden_by_default[param]
+            values = [value for value in every if value not in hidden]
+        if values or getattr(flt, "always", False):
+            parsed = flt.parse(param, values)
             if parsed is not None:
+                if param == "company_id" and behaviour.company_filter_unassigned:
+                    parsed = frozenset({*parsed, 0})  # column code 0: no company
                 filters[param] = parsed
     return ListQuery(
         terms=terms,

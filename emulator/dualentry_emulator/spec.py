@@ -71,6 +71,11 @@ class EndpointSpec:
     ordering_param: bool = True
     """False for lists that take no `ordering` (the parameter is then ignored as unknown)."""
     filters: Mapping[str, Filter] = field(default_factory=dict)
+    hidden_by_default: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict
+    )
+    """Filter parameter -> (every value, the values a request without it leaves out under
+    `Behaviour.hide_closed_statuses`)."""
     record_statuses: tuple[str, ...] | None = RECORD_STATUSES
     """The record statuses rows can have; None when rows have none."""
     record_status_param: bool = True

@@ -479,6 +479,22 @@ class Table:
 
             self._mutate(slot, change)
 
+    def recompute(self, pk: Any, field: str, value: Any) -> None:
+        """A value the server derives changes on its own (an invoice's amount due after a
+        payment, an approval status): the item changes, its timestamps and hidden key
+        do not, so no newest-first read notices."""
+        with self._lock:
+            slot = self._slot(pk)
+            item = dict(self._raw(slot))
+            if field not in item:
+                raise KeyError(f"{self.name}: items have no field {field!r}")
+            item[field] = value
+
+            def change() -> None:
+                self._overrides[slot] = item
+
+            self._mutate(slot, change)
+
     def set_record_status(
         self, pk: Any, status: str, at: datetime | None = None, *, bump: bool = True
     ) -> None:

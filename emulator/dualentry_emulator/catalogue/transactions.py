@@ -370,6 +370,12 @@ CONTRACTS = EndpointSpec(
     },
     record_status_param=False,
     status_field="record_status",
+    hidden_by_default={
+        "status": (
+            ("draft", "review", "active", "completed", "terminated", "archived"),
+            ("completed", "terminated", "archived"),
+        )
+    },
     default_rows=60,
     **NO_ACTORS,
 )
@@ -390,6 +396,12 @@ FIXED_ASSETS = EndpointSpec(
         "vendor_id": ValuesIn("vendor_id"),
         "purchase_date_gte": DateCompare("purchase_date", "gte"),
         "purchase_date_lte": DateCompare("purchase_date", "lte"),
+    },
+    hidden_by_default={
+        "status": (
+            ("active", "inactive", "disposed", "fully_amortized"),
+            ("disposed", "fully_amortized"),
+        )
     },
     status_field="record_status",
     updated_ordering_switch=True,
