@@ -1,8 +1,9 @@
-"""Regenerate the README's settings section from ``tap-dualentry --about --format=markdown``.
+"""Regenerate the README's generated sections, so the README cannot drift from the tap:
 
-The section is everything between the lines ``<!-- about:begin -->`` and
-``<!-- about:end -->`` in README.md: the tap's own description of its capabilities and
-settings, verbatim, so the README cannot drift from what the tap accepts.
+* between ``<!-- about:begin -->`` and ``<!-- about:end -->``: what
+  ``tap-dualentry --about --format=markdown`` prints (capabilities and settings), verbatim;
+* between ``<!-- start-date:begin -->`` and ``<!-- start-date:end -->``: what ``start_date``
+  bounds, stream by stream, from the catalogue.
 
 Run: .venv/bin/python scripts/readme_settings.py          (rewrite README.md)
      .venv/bin/python scripts/readme_settings.py --check  (exit 1 when out of date)
@@ -13,12 +14,17 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from tap_dualentry.catalogue import CATALOGUE, Endpoint, Replication
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 BEGIN = "<!-- about:begin -->"
 END = "<!-- about:end -->"
+START_DATE_BEGIN = "<!-- start-date:begin -->"
+START_DATE_END = "<!-- start-date:end -->"
 
 
 def about_markdown() -> str:
@@ -31,20 +37,53 @@ def about_markdown() -> str:
     ).stdout
 
 
-def render(current: str, markdown: str) -> str:
-    """README text with the section between the markers replaced (appended if missing)."""
-    section = f"{BEGIN}\n{markdown.strip()}\n{END}"
-    if BEGIN not in current or END not in current:
-        return current.rstrip("\n") + "\n\n" + section + "\n"
-    start = current.index(BEGIN)
-    stop = current.index(END, start) + len(END)
-    return current[:start] + section + current[stop:]
+def start_date_bound(endpoint: Endpoint) -> str:
+    """What start_date does to one stream."""
+    if endpoint.replication is not Replication.FULL_TABLE:
+        effect = "its first run reads changes since then (`updated_at`)"
+        if endpoint.start_date_field:
+            effect += (
+                "; if the server offers no change signal, full passes are bounded by "
+                f"{endpoint.start_date_field}"
+            )
+        return effect
+    if endpoint.start_date_field:
+        return f"every pass reads rows whose {endpoint.start_date_field} is on or after it"
+    return "nothing: every pass reads the whole list"
 
 
-def section(text: str) -> str:
-    """The generated section's body as it stands in ``text``."""
-    start = text.index(BEGIN) + len(BEGIN)
-    return text[start : text.index(END, start)].strip()
+def start_date_table() -> str:
+    rows = [f"| `{e.name}` | {start_date_bound(e)} |" for e in CATALOGUE]
+    return "\n".join(["| stream | `start_date` bounds |", "|---|---|", *rows])
+
+
+SECTIONS: list[tuple[str, str, Callable[[], str]]] = [
+    (BEGIN, END, about_markdown),
+    (START_DATE_BEGIN, START_DATE_END, start_date_table),
+]
+
+
+def replace(current: str, begin: str, end: str, body: str) -> str:
+    """README text with one section replaced (appended if its markers are missing)."""
+    block = f"{begin}\n{body.strip()}\n{end}"
+    if begin not in current or end not in current:
+        return current.rstrip("\n") + "\n\n" + block + "\n"
+    start = current.index(begin)
+    stop = current.index(end, start) + len(end)
+    return current[:start] + block + current[stop:]
+
+
+def render(current: str) -> str:
+    """README text with every generated section brought up to date."""
+    for begin, end, produce in SECTIONS:
+        current = replace(current, begin, end, produce())
+    return current
+
+
+def section(text: str, begin: str = BEGIN, end: str = END) -> str:
+    """A generated section's body as it stands in ``text``."""
+    start = text.index(begin) + len(begin)
+    return text[start : text.index(end, start)].strip()
 
 
 def main() -> int:
@@ -52,18 +91,17 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail if README.md is stale")
     args = parser.parse_args()
     current = README.read_text("utf-8")
-    wanted = render(current, about_markdown())
+    wanted = render(current)
     if current == wanted:
         return 0
     if args.check:
         print(
-            "README.md's settings section differs from `tap-dualentry --about "
-            "--format=markdown`; run scripts/readme_settings.py",
+            "README.md's generated sections are stale; run scripts/readme_settings.py",
             file=sys.stderr,
         )
         return 1
     README.write_text(wanted, "utf-8")
-    print("README.md: settings section regenerated")
+    print("README.md: generated sections regenerated")
     return 0
 
 

@@ -28,7 +28,6 @@ from tap_dualentry.errors import (
     PersistentFaultError,
     StreamUnavailableError,
 )
-from tap_dualentry.pagination import Page
 from tap_dualentry.ratelimit import BucketSpec, Pacer, RateLimiter, Unlimited
 from tap_dualentry.retry import RetryPolicy, retry_after_seconds
 from tap_dualentry.settings import Settings
@@ -171,15 +170,11 @@ class DualEntryClient:
             session = self._local.session = requests.Session()
         return session
 
-    def get_page(self, path: str, params: Sequence[tuple[str, str]]) -> Page:
-        """GET one page of a list endpoint and return it validated."""
-        body = self.get_json(path, params, expect_page=True)
-        return Page(rows=body["items"], count=int(body["count"]))
-
     def get_json(
         self, path: str, params: Sequence[tuple[str, str]], *, expect_page: bool
     ) -> dict[str, Any]:
-        """GET a JSON object, retrying what can be retried."""
+        """GET a JSON object, retrying what can be retried; ``expect_page``: a list page,
+        ``{"items": [...], "count": n}``, validated (a malformed page is retried too)."""
         fault_waits = self._policy.fault_waits()
         throttle_waits: Iterator[float] | None = None
         attempt = 0
@@ -296,7 +291,7 @@ class DualEntryClient:
                 f"Stream '{self._stream}': DualEntry rejected the request{about} "
                 f"(HTTP {status}): {summary}. Check the stream's filter settings."
             )
-            raise BadRequestError(msg)
+            raise BadRequestError(msg, tuple(named))
         msg = (
             f"Stream '{self._stream}': DualEntry answered {status} for GET {path}: {summary}. "
             "The organisation may lack this module or the key this permission; grant access "

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 RECORD_STATUSES = ("draft", "posted", "archived")
 APPROVALS = {"approval_statuses": "approval_status"}
+CONTRACT_STATUSES = ("draft", "review", "active", "completed", "terminated", "archived")
+FIXED_ASSET_STATUSES = ("active", "inactive", "disposed", "fully_amortized")
 CUSTOMER_TYPES = {"customer_types": "customer_type"}
 # The settings that narrow a list by a query parameter (``Endpoint.filters``).
 FILTER_SETTINGS = (*CUSTOMER_TYPES, *APPROVALS)
@@ -58,10 +60,16 @@ class Endpoint:
     ordering: str | None = "id"  # the stable order of full passes; None: takes no ordering
     company_filter: bool = False  # accepts repeated company_id
     company_from_filter: bool = False  # items carry no company: record the one filtered on
+    # Items may have no company (company_id null): whether the company filter lists them is
+    # undocumented, so with company_ids set a pass of their own reads them.
+    unassigned_rows: bool = False
     record_statuses: tuple[str, ...] = ()  # every status, asked for explicitly
+    # Items carry no record_status: one pass per status, each record saying its status.
+    status_from_filter: bool = False
     filters: dict[str, str] = field(default_factory=dict)  # setting -> query parameter
     fixed_params: tuple[tuple[str, str], ...] = ()  # for endpoints whose defaults hide rows
-    start_date_param: str | None = None  # transaction-date filter used by full-table passes
+    start_date_param: str | None = None  # date filter that start_date sets on full passes
+    start_date_field: str | None = None  # what that filter compares, for the README
     lines: tuple[Lines, ...] = ()
     v1: bool = True  # also served under /public/v1/
 
@@ -84,6 +92,7 @@ def _transaction(
     replication: Replication = Replication.PROBED_UPDATED_DESC,
     approvals: bool = False,
     lines: tuple[Lines, ...] = ITEMS,
+    start_date_field: str = "transaction date",
 ) -> Endpoint:
     """A money document: internal_id key, id order, company and status filters."""
     return Endpoint(
@@ -95,6 +104,7 @@ def _transaction(
         record_statuses=RECORD_STATUSES,
         filters=dict(APPROVALS) if approvals else {},
         start_date_param="start_date",
+        start_date_field=start_date_field,
         lines=lines,
     )
 
@@ -107,13 +117,14 @@ CUSTOMERS = Endpoint(
     company_filter=True,
     company_from_filter=True,
     record_statuses=RECORD_STATUSES,
+    status_from_filter=True,
     filters={**CUSTOMER_TYPES, **APPROVALS},
 )
 
 CATALOGUE: tuple[Endpoint, ...] = (
     # Transactions
     _transaction("invoices", "invoices/", replication=Replication.UPDATED_AFTER, approvals=True),
-    _transaction("sales_orders", "sales-orders/", approvals=True),
+    _transaction("sales_orders", "sales-orders/", approvals=True, start_date_field="date"),
     _transaction(
         "bills",
         "bills/",
@@ -128,7 +139,7 @@ CATALOGUE: tuple[Endpoint, ...] = (
         approvals=True,
         lines=(Lines("items"), Lines("reversal_items")),
     ),
-    _transaction("purchase_orders", "purchase-orders/", approvals=True),
+    _transaction("purchase_orders", "purchase-orders/", approvals=True, start_date_field="date"),
     _transaction("customer_prepayments", "customer-prepayments/", lines=()),
     _transaction(
         "customer_prepayment_applications",
@@ -158,8 +169,9 @@ CATALOGUE: tuple[Endpoint, ...] = (
             primary_keys=("internal_id",),
             replication=Replication.PROBED_UPDATED_DESC,
             company_filter=True,
-            # The records generated from a template: one can be listed twice, so by position.
-            lines=(Lines("records", key=None),),
+            # The records generated from a template, by their own id (a record listed
+            # twice in one template is written once).
+            lines=(Lines("records", key="internal_id"),),
         )
         for kind in ("invoices", "bills", "journal_entries")
     ),
@@ -171,6 +183,7 @@ CATALOGUE: tuple[Endpoint, ...] = (
         record_statuses=RECORD_STATUSES,
         filters=dict(APPROVALS),
         start_date_param="start_date",
+        start_date_field="date",
         lines=ITEMS,
         v1=False,
     ),
@@ -178,7 +191,10 @@ CATALOGUE: tuple[Endpoint, ...] = (
         name="contracts",
         path="contracts/",
         company_filter=True,
+        unassigned_rows=True,
         filters=dict(APPROVALS),
+        # The server's default for status is undocumented: every status, by name.
+        fixed_params=tuple(("status", status) for status in CONTRACT_STATUSES),
         lines=(Lines("revenue_recognitions"), Lines("invoices")),
     ),
     Endpoint(
@@ -188,6 +204,7 @@ CATALOGUE: tuple[Endpoint, ...] = (
         replication=Replication.PROBED_UPDATED_DESC,
         company_filter=True,
         record_statuses=RECORD_STATUSES,
+        fixed_params=tuple(("status", status) for status in FIXED_ASSET_STATUSES),
     ),
     Endpoint(
         name="paper_checks",
@@ -195,6 +212,7 @@ CATALOGUE: tuple[Endpoint, ...] = (
         company_filter=True,
         record_statuses=("not_printed", "printed", "archived"),
         start_date_param="start_date",
+        start_date_field="creation date (created_at)",
     ),
     # Master data
     CUSTOMERS,
@@ -204,6 +222,7 @@ CATALOGUE: tuple[Endpoint, ...] = (
         replication=Replication.UPDATED_DESC,
         ordering="-updated_at",
         company_filter=True,
+        unassigned_rows=True,
         record_statuses=RECORD_STATUSES,
         filters=dict(APPROVALS),
     ),
@@ -237,6 +256,7 @@ CATALOGUE: tuple[Endpoint, ...] = (
         replication=Replication.UPDATED_DESC,
         ordering="-updated_at",
         company_filter=True,
+        unassigned_rows=True,
         record_statuses=RECORD_STATUSES,
     ),
     Endpoint(

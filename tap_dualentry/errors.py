@@ -26,6 +26,10 @@ class StreamUnavailableError(DualEntryError):
 class BadRequestError(DualEntryError):
     """The API rejected a request's parameters (400/422)."""
 
+    def __init__(self, message: str, parameters: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.parameters = parameters  # the query parameters DualEntry named, if any
+
 
 class PersistentFaultError(DualEntryError):
     """A transient fault (5xx, timeout, malformed page) that outlasted every retry."""

@@ -46,6 +46,7 @@ class LineStream(BridgedStream):
         self.parent_stream_type = parent_type
         self.field = lines.field
         self._parent_keys = [(key, f"parent_{key}") for key in parent_keys]
+        self._line_key = lines.key
         self.primary_keys = [name for _, name in self._parent_keys] + [lines.key or "line_index"]
         self.state_partitioning_keys = []
         self.version: int | None = None
@@ -72,9 +73,15 @@ class LineStream(BridgedStream):
         self.stream_version = self.version
         parent_values = {name: parent_row.get(key) for key, name in self._parent_keys}
         parent_updated = parent_row.get("updated_at")
+        written: set[Any] = set()
         for index, line in enumerate(lines):
             if not isinstance(line, dict):
                 continue
+            key = line.get(self._line_key) if self._line_key else None
+            if key is not None:
+                if key in written:
+                    continue  # the same line listed twice: one row downstream
+                written.add(key)
             row = {
                 **line,
                 **parent_values,

@@ -40,7 +40,8 @@ class PageSource:
         if kept is not None and kept[0] == (params, offset, limit):
             return kept[1]
         paged = [*params, ("limit", str(limit)), ("offset", str(offset))]
-        return self.client.get_page(self._path, paged)
+        body = self.client.get_json(self._path, paged, expect_page=True)
+        return Page(rows=body["items"], count=int(body["count"]))
 
     def keep(self, params: Params, offset: int, limit: int, page: Page) -> None:
         self._kept = ((list(params), offset, limit), page)
@@ -53,7 +54,12 @@ class Delivery:
     shape: Callable[[Row], Record]
     derive: Callable[[Row], None]
     key_of: Callable[[Row], Hashable]
-    tag_company: bool  # items with no company of their own: say which one they were read under
+    # Partition keys the items do not carry (a customer's company or record status): each
+    # record says the value it was read under (null outside such a partition).
+    tags: tuple[str, ...]
+    # With a company partition and one for rows of no company, each row is delivered by
+    # exactly one of them, whether or not the company filter also lists unassigned rows.
+    split_unassigned: bool
     line_writers: Sequence[Callable[[Row], None]]
 
 
@@ -108,8 +114,30 @@ class PassReader:
         # (A pass that may stop at any page would waste the request sent ahead.)
         ahead: ReadAhead[Page] | None = ReadAhead() if stop_before is None else None
         reader = self._reader(params, seen, ahead)
+        progress = Progress(
+            name=self._name,
+            context=context,
+            rows_per_request=self._limit - 1,  # one row of overlap
+            request_interval=self._request_interval,
+            clock=self._clock,
+            logger=self._logger,
+        )
+        past = PastBookmark(stop_before) if stop_before is not None else None
+        newest: str | None = None
         try:
-            newest = yield from self._read(reader, context, stop_before)
+            for view in reader.pages():
+                for row, record in self._deliver(view, context):
+                    # Every row read counts, delivered or not: the pass covered them all.
+                    updated = row.get(REPLICATION_KEY)
+                    if updated is not None and (newest is None or updated > newest):
+                        newest = updated
+                    if record is not None:
+                        yield record
+                    if past is not None and past.observe(row):
+                        # Past the bookmark: the rest of this page is older still.
+                        reader.stop()
+                        break
+                progress.page(len(view.fresh), view.count)
         finally:
             if ahead is not None:
                 ahead.close()
@@ -127,42 +155,25 @@ class PassReader:
             read_ahead=ahead,
         )
 
-    def _read(
-        self, reader: ListReader, context: Partition | None, stop_before: str | None
-    ) -> Generator[Record, None, str | None]:
-        newest: str | None = None
-        progress = Progress(
-            name=self._name,
-            context=context,
-            rows_per_request=self._limit - 1,  # one row of overlap
-            request_interval=self._request_interval,
-            clock=self._clock,
-            logger=self._logger,
-        )
-        past = PastBookmark(stop_before) if stop_before is not None else None
-        for view in reader.pages():
-            for row, record in self._deliver(view, context):
-                updated = record.get(REPLICATION_KEY)
-                if updated is not None and (newest is None or updated > newest):
-                    newest = updated
-                yield record
-                if past is not None and past.observe(row):
-                    # Past the bookmark: the rest of this page is older still.
-                    reader.stop()
-                    break
-            progress.page(len(view.fresh), view.count)
-        return newest
-
-    def _deliver(self, view: PageView, context: Partition | None) -> Iterator[tuple[Row, Record]]:
-        """Each new row of a page with its record, the row's lines written first."""
+    def _deliver(
+        self, view: PageView, context: Partition | None
+    ) -> Iterator[tuple[Row, Record | None]]:
+        """Each new row of a page with its record (None: not this partition's row), the
+        row's lines written first."""
         delivery = self._delivery
         for row in view.rows:
             delivery.derive(row)
-        company = context.get("company_id") if context else None
+        context = context or {}
+        tags = {name: context.get(name) for name in delivery.tags}
+        unassigned: bool | None = None
+        if delivery.split_unassigned and "company_id" in context:
+            unassigned = context["company_id"] is None
         for row in view.fresh:
+            if unassigned is not None and (row.get("company_id") is None) != unassigned:
+                yield row, None
+                continue
             record = delivery.shape(row)
-            if delivery.tag_company:
-                record["company_id"] = company
+            record.update(tags)
             # Lines first: writing the parent may prune deselected nested fields in
             # place, and the shaped record can share nested objects with the row.
             for write_lines in delivery.line_writers:
@@ -194,7 +205,8 @@ class PassReader:
         reader = self._reader(params, seen, None)
         for view in reader.pages():
             for _, record in self._deliver(view, context):
-                yield record
+                if record is not None:
+                    yield record
             if len(seen) >= view.count and reader.position >= main.arrivals:
                 reader.stop()
         short = reader.count - len(seen)

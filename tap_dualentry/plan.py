@@ -2,15 +2,24 @@
 
 A run of a stream is either *full* (every partition read to its end, each RECORD
 carrying one new ``version``, ACTIVATE_VERSION after the last) or *incremental*
-(each partition read back to its bookmark). Bookmarks move only when a pass
-completes, to the newest ``updated_at`` the pass read, so a run cut short or a
-failed stream never skips a row.
+(each partition read back to its bookmark, less a lookback). Bookmarks move only
+when a pass completes, to the newest ``updated_at`` the pass read, so a run cut
+short or a failed stream never skips a row.
+
+Reconciliation: an incremental stream is read in full again at least every
+``full_pass_interval_days``, since values can change without a timestamp and rows
+can be deleted. Each stream has its own slot in that interval (a stable hash of its
+name), so a week's full passes are spread over the week rather than due at once; a
+stream is also due whenever its last full pass is older than the whole interval.
+A pass narrowed by ``start_date`` never retires rows: it did not read them all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -43,7 +52,9 @@ class PlanSettings:
     """The settings that decide how a stream is planned."""
 
     start_date: str | None
-    full_pass_interval_days: float | None
+    full_pass_interval_days: float
+    reconciliation: bool
+    lookback_minutes: float
     emit_activate_version: bool
 
 
@@ -68,22 +79,35 @@ class PassPlanner:
         self._clock = clock
         self._logger = logger
         self._full_run: bool | None = None
-        self.version: int | None = None  # of every RECORD of a full run
+        self._narrowed = False
+        self.version: int | None = None  # of every RECORD of a run that may retire rows
 
-    def start(self, *, incremental: bool, partitions: Sequence[Partition | None]) -> None:
-        """Decide, before the first pass, whether this run reads everything."""
+    def start(
+        self, *, incremental: bool, narrowed: bool, partitions: Sequence[Partition | None]
+    ) -> None:
+        """Decide, before the first pass, whether this run reads everything.
+
+        ``narrowed``: a date filter (``start_date``) bounds what the passes read.
+        """
         if self._full_run is not None:
             return
+        self._narrowed = narrowed
         self._full_run = self._decide_full_run(incremental, partitions)
-        if self._full_run:
+        if self._full_run and not narrowed:
             self.version = int(self._clock.now().timestamp() * 1000)
 
     def plan(self, context: Partition | None, *, incremental: bool) -> PassPlan:
-        if self._full_run or not incremental:
+        start_date = self._settings.start_date
+        if not incremental:
             return PassPlan(since=None, full=True)
+        if self._full_run:
+            return PassPlan(since=start_date, full=start_date is None)
         state = self._state.get_context_state(context)
         bookmark = canonical(state.get("replication_key_value"))
-        since = max(filter(None, (bookmark, self._settings.start_date)), default=None)
+        if bookmark is not None:
+            lookback = dt.timedelta(minutes=self._settings.lookback_minutes)
+            bookmark = format_timestamp(parse_timestamp(bookmark) - lookback)
+        since = max(filter(None, (bookmark, start_date)), default=None)
         return PassPlan(since=since, full=since is None)
 
     def finish_pass(
@@ -105,26 +129,48 @@ class PassPlanner:
         if not self._full_run:
             return None
         self._state.stream_state["last_full_pass"] = format_timestamp(self._clock.now())
-        return self.version if self._settings.emit_activate_version else None
+        if self._narrowed or not self._settings.emit_activate_version:
+            return None
+        return self.version
 
     def _decide_full_run(self, incremental: bool, partitions: Sequence[Partition | None]) -> bool:
         if not incremental:
             return True
-        if self._settings.start_date:
-            return False  # rows changed before start_date are not read: nothing may be retired
         if all(
             not self._state.get_context_state(c).get("replication_key_value") for c in partitions
         ):
             return True
-        interval = self._settings.full_pass_interval_days
-        if interval is not None:
-            last = canonical(self._state.stream_state.get("last_full_pass"))
-            due = self._clock.now() - dt.timedelta(days=interval)
-            if last is None or parse_timestamp(last) <= due:
-                self._logger.info(
-                    "Stream '%s': a full pass is due (full_pass_interval_days=%s)",
-                    self._name,
-                    f"{interval:g}",
-                )
-                return True
-        return False
+        if not self._settings.reconciliation:
+            return False
+        last = canonical(self._state.stream_state.get("last_full_pass"))
+        if not self._reconciliation_due(last):
+            return False
+        self._logger.info(
+            "Stream '%s': reconciliation: every row is read again (last full pass %s; "
+            "full_pass_interval_days=%s)",
+            self._name,
+            last or "never",
+            f"{self._settings.full_pass_interval_days:g}",
+        )
+        return True
+
+    def _reconciliation_due(self, last: str | None) -> bool:
+        interval = self._settings.full_pass_interval_days * 86400.0
+        if last is None or interval == 0:
+            return True
+        now = self._clock.now().timestamp()
+        age = now - parse_timestamp(last).timestamp()
+        if age >= interval:
+            return True
+        # This stream's slot: the latest moment at its own phase of the interval. A full
+        # pass made before it is due again there, unless it is younger than a seventh of
+        # the interval (a first sync just made, a run that straddles the slot).
+        phase = stable_fraction(self._name) * interval
+        slot = math.floor((now - phase) / interval) * interval + phase
+        return age >= interval / 7 and now - age < slot
+
+
+def stable_fraction(name: str) -> float:
+    """A number in [0, 1) fixed by ``name``: the stream's phase in the interval."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
 from tap_dualentry.catalogue import RECORD_STATUSES, Endpoint
 from tap_dualentry.settings import Settings
 
 Params = list[tuple[str, str]]
+Partition = Mapping[str, Any]
 
 
 class Query:
@@ -30,13 +35,39 @@ class Query:
             signature[setting] = sorted(self._settings.filter_values.get(setting, ()))
         return signature
 
-    def params(self, company_id: int | None, ordering: str | None) -> Params:
-        """Filters, statuses and ordering for every page of one pass."""
+    def partitions(self) -> list[dict[str, Any]] | None:
+        """The passes a run makes, each with its own bookmark, or None for one pass.
+
+        One per configured company, so a company added later is read from the start; one
+        for rows of no company where the endpoint has them (the company filter may leave
+        them out); one per record status where items do not say their status.
+        """
+        endpoint = self._endpoint
+        companies: list[int | None] = []
+        if endpoint.company_filter and self._settings.company_ids:
+            companies = [*self._settings.company_ids]
+            if endpoint.unassigned_rows:
+                companies.append(None)
+        statuses = self.record_statuses() if endpoint.status_from_filter else []
+        axes = [
+            [(key, value) for value in values]
+            for key, values in (("company_id", companies), ("record_status", statuses))
+            if values
+        ]
+        if not axes:
+            return None
+        return [dict(combination) for combination in itertools.product(*axes)]
+
+    def params(self, partition: Partition | None, ordering: str | None) -> Params:
+        """Filters, statuses and ordering for every page of one partition's pass."""
+        partition = partition or {}
         params: Params = []
-        if company_id is not None:
-            params.append(("company_id", str(company_id)))
+        company = partition.get("company_id")
+        if company is not None:
+            params.append(("company_id", str(company)))
         # Every status is asked for by name: the server's default is undocumented.
-        params.extend(("record_status", status) for status in self.record_statuses())
+        statuses = [partition["record_status"]] if "record_status" in partition else None
+        params.extend(("record_status", status) for status in statuses or self.record_statuses())
         for setting, parameter in self._endpoint.filters.items():
             values = self._settings.filter_values.get(setting, ())
             params.extend((parameter, value) for value in values)

@@ -173,10 +173,34 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "full_pass_interval_days",
         th.NumberType(minimum=0),
+        default=7,
         title="Full pass interval (days)",
         description=(
-            "Make an incremental stream's run a full pass when the last one is older than "
-            "this, so rows deleted in DualEntry are retired downstream (ACTIVATE_VERSION)."
+            "Reconciliation: every row of an incremental stream is read again at least this "
+            "often, correcting values that change without a timestamp and retiring rows "
+            "deleted in DualEntry (ACTIVATE_VERSION). Streams take their turn on different "
+            "days. 0: every run."
+        ),
+    ),
+    th.Property(
+        "reconciliation",
+        th.BooleanType(),
+        default=True,
+        title="Reconciliation",
+        description=(
+            "false turns the full passes of incremental streams off. Unsafe: amounts and "
+            "statuses that change without a timestamp stay stale, and deleted rows stay, "
+            "until a full resync."
+        ),
+    ),
+    th.Property(
+        "lookback_minutes",
+        th.NumberType(minimum=0),
+        default=5,
+        title="Lookback (minutes)",
+        description=(
+            "Incremental passes read back this far before their bookmark, in case DualEntry "
+            "commits a change with a slightly earlier timestamp than one already read."
         ),
     ),
     th.Property(
@@ -262,7 +286,9 @@ class Settings:
     endpoint_requests_per_second: float
     endpoint_burst: int
     max_parallel_streams: int
-    full_pass_interval_days: float | None
+    full_pass_interval_days: float
+    reconciliation: bool
+    lookback_minutes: float
     emit_activate_version_messages: bool
     user_agent: str | None
 
@@ -292,7 +318,6 @@ class Settings:
             except ValueError:
                 msg = f"start_date '{start_date}' is not an ISO 8601 date or date-time."
                 raise ConfigurationError(msg) from None
-        interval = config.get("full_pass_interval_days")
         return cls(
             api_key=api_key,
             api_url=api_url,
@@ -314,9 +339,9 @@ class Settings:
             endpoint_requests_per_second=_checked_number(config, "endpoint_requests_per_second"),
             endpoint_burst=int(_checked_number(config, "endpoint_burst")),
             max_parallel_streams=int(_checked_number(config, "max_parallel_streams")),
-            full_pass_interval_days=(
-                None if interval is None else _checked_number(config, "full_pass_interval_days")
-            ),
+            full_pass_interval_days=_checked_number(config, "full_pass_interval_days"),
+            reconciliation=bool(_given(config, "reconciliation")),
+            lookback_minutes=_checked_number(config, "lookback_minutes"),
             emit_activate_version_messages=bool(_given(config, "emit_activate_version_messages")),
             user_agent=str(config.get("user_agent") or "") or None,
         )

@@ -8,11 +8,10 @@ really offers (``strategy.py``) and writes its line-item streams from its own pa
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import sys
 from collections.abc import Callable, Generator, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +21,11 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from tap_dualentry.api import ApiAccess, DualEntryClient
 from tap_dualentry.catalogue import Endpoint
 from tap_dualentry.clock import Clock
-from tap_dualentry.errors import DualEntryError
+from tap_dualentry.errors import BadRequestError, DualEntryError
 from tap_dualentry.lines import LineStream
 from tap_dualentry.pagination import Page, Row
 from tap_dualentry.pass_reader import Delivery, PageSource, PassReader
-from tap_dualentry.plan import PassPlanner, PlanSettings
+from tap_dualentry.plan import PassPlan, PassPlanner, PlanSettings
 from tap_dualentry.progress import describe_context
 from tap_dualentry.query import Params, Query
 from tap_dualentry.records import RecordShaper, SchemaDrift
@@ -35,15 +34,11 @@ from tap_dualentry.sdk_bridge import BridgedStream
 from tap_dualentry.settings import Settings
 from tap_dualentry.strategy import Strategy, choose_strategy
 from tap_dualentry.summary import StreamReport
-from tap_dualentry.timestamps import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import TapState
 
 Partition = Mapping[str, Any]
-# Rows changed this close before the bookmark are read again by updated_after passes,
-# in case the server's clock and its updated_at disagree by a little.
-UPDATED_AFTER_LOOKBACK = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -107,11 +102,8 @@ class DualEntryStream(BridgedStream):
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
-        """One partition per configured company, so a newly added company starts fresh."""
-        company_ids = self.settings.company_ids
-        if self.endpoint.company_filter and company_ids:
-            return [{"company_id": company} for company in company_ids]
-        return None
+        """Passes with bookmarks of their own: per company, per status (see query.py)."""
+        return self.query.partitions()
 
     def generate_child_contexts(
         self, record: dict[str, Any], context: Partition | None
@@ -123,8 +115,29 @@ class DualEntryStream(BridgedStream):
 
     def get_records(self, context: Partition | None) -> Generator[dict[str, Any], None, None]:
         """Read one partition from the top; an incremental pass stops past its bookmark."""
-        if self._started_at is None:
-            self._started_at = self.clock.monotonic()
+        plan, extra = self._start_pass(context)
+        while True:
+            strategy = self._strategy(context)
+            delivered = self.reader.rows_delivered
+            try:
+                newest = yield from self.reader.read(
+                    [*self.query_params(context, strategy.ordering), *extra],
+                    context,
+                    stop_before=plan.since if strategy.early_stop else None,
+                    full=plan.full,
+                )
+                break
+            except BadRequestError as error:
+                if not self._fall_back(strategy, error, self.reader.rows_delivered - delivered):
+                    raise
+        self.planner.finish_pass(context, newest, self.query.signature())
+        self.mark_state_changed()
+        partitions = self.partitions
+        if not partitions or context == partitions[-1]:
+            self._finish()
+
+    def _strategy(self, context: Partition | None) -> Strategy:
+        """How this run finds changes, chosen by the first partition's probes."""
         if self.strategy is None:
             self.strategy = choose_strategy(
                 self.endpoint,
@@ -132,22 +145,31 @@ class DualEntryStream(BridgedStream):
                 probe=_Probe(self, context),
                 logger=self.logger,
             )
-        strategy = self.strategy
+        return self.strategy
+
+    def _start_pass(self, context: Partition | None) -> tuple[PassPlan, Params]:
+        """The plan of one partition's pass, and the change or date filter it sends."""
+        if self._started_at is None:
+            self._started_at = self.clock.monotonic()
+        strategy = self._strategy(context)
         incremental = self.replication_key is not None and strategy.incremental
+        start_date = self.settings.start_date
         planner = self.planner
         declared = self.partitions
-        partitions: list[Partition | None] = list(declared) if declared else [None]
-        planner.start(incremental=incremental, partitions=partitions)
+        planner.start(
+            incremental=incremental,
+            narrowed=bool(start_date) and (incremental or strategy.start_date_param is not None),
+            partitions=list(declared) if declared else [None],
+        )
         for line_stream in self.lines:
             line_stream.version = planner.version
         self.stream_version = planner.version
         plan = planner.plan(context, incremental=incremental)
-        params = self.query_params(context, strategy.ordering)
+        extra: Params = []
         if plan.since is not None and strategy.updated_after:
-            since = parse_timestamp(plan.since) - UPDATED_AFTER_LOOKBACK
-            params.append(("updated_after", format_timestamp(since)))
-        elif plan.since is None and strategy.start_date_param and self.settings.start_date:
-            params.append((strategy.start_date_param, self.settings.start_date[:10]))
+            extra.append(("updated_after", plan.since))
+        elif plan.since is None and strategy.start_date_param and start_date:
+            extra.append((strategy.start_date_param, start_date[:10]))
         if plan.since is not None:
             self.logger.info(
                 "Stream '%s'%s: incremental pass (%s) back to %s",
@@ -156,16 +178,23 @@ class DualEntryStream(BridgedStream):
                 strategy.describe(),
                 plan.since,
             )
-        newest = yield from self.reader.read(
-            params,
-            context,
-            stop_before=plan.since if strategy.early_stop else None,
-            full=plan.full,
+        return plan, extra
+
+    def _fall_back(self, strategy: Strategy, error: BadRequestError, delivered: int) -> bool:
+        """A full table whose ordering the server refuses, before any row: read it again
+        in the server's default order, with the same overlap checks."""
+        refused = strategy.ordering is not None and "ordering" in error.parameters
+        if strategy.incremental or not refused or delivered:
+            return False
+        self.logger.warning(
+            "Stream '%s': DualEntry refuses ordering=%s; reading in its default order instead",
+            self.name,
+            strategy.ordering,
         )
-        planner.finish_pass(context, newest, self.query.signature())
-        self.mark_state_changed()
-        if context == partitions[-1]:
-            self._finish()
+        self.strategy = replace(
+            strategy, ordering=None, reason=f"the server refuses ordering={strategy.ordering}"
+        )
+        return True
 
     # The parts, built on first use
 
@@ -203,7 +232,11 @@ class DualEntryStream(BridgedStream):
                 ),
                 derive=self.derive,
                 key_of=self.key_of,
-                tag_company=self.endpoint.company_from_filter,
+                tags=(
+                    *(("company_id",) if self.endpoint.company_from_filter else ()),
+                    *(("record_status",) if self.endpoint.status_from_filter else ()),
+                ),
+                split_unassigned=self.endpoint.unassigned_rows,
                 line_writers=[line_stream.write_lines for line_stream in self.lines],
             ),
             page_size=self.settings.page_size,
@@ -222,6 +255,8 @@ class DualEntryStream(BridgedStream):
             settings=PlanSettings(
                 start_date=settings.start_date,
                 full_pass_interval_days=settings.full_pass_interval_days,
+                reconciliation=settings.reconciliation,
+                lookback_minutes=settings.lookback_minutes,
                 emit_activate_version=settings.emit_activate_version_messages,
             ),
             clock=self.clock,
@@ -231,8 +266,7 @@ class DualEntryStream(BridgedStream):
     # Rows
 
     def query_params(self, context: Partition | None, ordering: str | None) -> Params:
-        company = context.get("company_id") if context else None
-        return self.query.params(company, ordering)
+        return self.query.params(context, ordering)
 
     def derive(self, row: Row) -> None:
         """Give a raw row its canonical top-level ``updated_at`` (and ``created_at``)."""

@@ -7,7 +7,6 @@ writer) or as the installed command (``run_cli``: exit codes, stderr, signals).
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib.util
 import io
 import json
@@ -16,7 +15,6 @@ import os
 import secrets
 import subprocess
 import sys
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,7 +25,7 @@ from typing import Any
 import pytest
 from dualentry_emulator import Emulator
 
-from tap_dualentry.clock import SYSTEM_CLOCK, Clock
+from tap_dualentry.clock import SYSTEM_CLOCK, Clock, SimulatedClock
 from tap_dualentry.output import SingerOutput
 from tap_dualentry.tap import TapDualEntry
 
@@ -74,41 +72,26 @@ class TapRun:
     def bookmark(self, stream: str) -> dict[str, Any]:
         return dict(self.state.get("bookmarks", {}).get(stream, {}))
 
+    def bookmarks(self, stream: str) -> dict[tuple[tuple[str, Any], ...], Any]:
+        """Each pass's replication_key_value, by its partition (``()``: the stream's own)."""
+        state = self.bookmark(stream)
+        found = {(): state["replication_key_value"]} if "replication_key_value" in state else {}
+        for partition in state.get("partitions", []):
+            context = tuple(sorted(partition["context"].items()))
+            found[context] = partition.get("replication_key_value")
+        return found
+
+    def newest_bookmark(self, stream: str) -> Any:
+        return max(filter(None, self.bookmarks(stream).values()), default=None)
+
     def types(self, stream: str | None = None) -> Counter[str]:
         return Counter(
             m["type"] for m in self.messages if stream is None or m.get("stream") == stream
         )
 
 
-class VirtualClock(Clock):
-    """Time that passes only when the tap waits: a wait costs nothing and is recorded.
-
-    Starts at the real time (the emulator's data is dated around it); ``advance``
-    lets a test pretend that days pass between runs.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._start = dt.datetime.now(dt.UTC)
-        self._elapsed = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> dt.datetime:
-        with self._lock:
-            return self._start + dt.timedelta(seconds=self._elapsed)
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self._elapsed
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self._elapsed += max(seconds, 0.0)
-            self.sleeps.append(seconds)
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._elapsed += seconds
+# The tap's own simulated clock, under the name the tests use.
+VirtualClock = SimulatedClock
 
 
 def sweep(size: int, *, default: int, quick: int = 0) -> list[Any]:
@@ -221,7 +204,7 @@ def run_cli(
         env={**os.environ, **(env or {})},
         check=False,
     )
-    singer_output = "--discover" not in args and "--about" not in args
+    singer_output = not {"--discover", "--about", "--probe"} & set(args)
     return TapRun(
         completed.returncode,
         parse_messages(completed.stdout) if singer_output else [],

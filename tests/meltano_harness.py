@@ -94,22 +94,36 @@ def key_fields(stream: str) -> list[str]:
 
 def expected_rows(emu: Emulator, stream: str) -> list[dict[str, Any]]:
     """What the emulator holds for a stream: its rows, or its parents' lines (with the
-    parent's key and the line's position, as the tap adds them)."""
+    parent's key and the line's position, as the tap adds them; a line listed twice in
+    one parent, by its key, once)."""
     endpoint, lines = _find(stream)
     parents = emu.table(endpoint.name).rows()
     if lines is None:
         return list(parents)
-    return [
-        {**line, **{f"parent_{k}": row[k] for k in endpoint.primary_keys}, "line_index": index}
-        for row in parents
-        for index, line in enumerate(row.get(lines.field) or [])
-    ]
+    expected = []
+    for row in parents:
+        written: set[Any] = set()
+        for index, line in enumerate(row.get(lines.field) or []):
+            key = line.get(lines.key) if lines.key else None
+            if key is not None and key in written:
+                continue
+            written.add(key)
+            parent = {f"parent_{k}": row[k] for k in endpoint.primary_keys}
+            expected.append({**line, **parent, "line_index": index})
+    return expected
 
 
 def expected_by_key(emu: Emulator, stream: str) -> dict[tuple[Any, ...], dict[str, Any]]:
     """The rows a target that upserts by key ends up with (a later duplicate wins)."""
     keys = key_fields(stream)
     return {tuple(row[k] for k in keys): row for row in expected_rows(emu, stream)}
+
+
+def newest_bookmark(stream_state: dict[str, Any]) -> Any:
+    """The newest replication_key_value of a stream's state, its partitions' included."""
+    values = [stream_state.get("replication_key_value")]
+    values += [p.get("replication_key_value") for p in stream_state.get("partitions", [])]
+    return max(filter(None, values), default=None)
 
 
 def select_rules(streams: Iterable[str]) -> str:

@@ -1,8 +1,13 @@
 """The customers stream end to end against the emulator: messages, fields, state,
-request counts, filters, paging under a server cap."""
+request counts, filters, paging under a server cap.
+
+Customer list items carry no record status, so the stream reads each status in a pass
+of its own (a state partition), and each record says the status it was read under.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import Counter
 
@@ -13,14 +18,29 @@ from harness import base_config, catalog_for, list_requests, run_tap
 from tap_dualentry.timestamps import canonical
 
 CUSTOMERS = ["customers"]
+STATUS_PASSES = 3  # draft, posted, archived
 
 
-def expected_record(row: dict) -> dict:
+def expected_record(row: dict, status: str) -> dict:
     """An emulator row as the tap must deliver it: the API's fields plus derived times."""
     created = canonical((row.get("created_by") or {}).get("timestamp"))
     updated = canonical((row.get("updated_by") or {}).get("timestamp")) or created
     # company_id says which company filter the row was read under: none here.
-    return {**row, "updated_at": updated, "created_at": created, "company_id": None}
+    return {
+        **row,
+        "updated_at": updated,
+        "created_at": created,
+        "company_id": None,
+        "record_status": status,
+    }
+
+
+def within_lookback(updated: str | None, bookmark: str) -> bool:
+    """Whether an incremental pass back to ``bookmark`` reads this row again."""
+    if updated is None:
+        return False
+    reach = dt.datetime.fromisoformat(bookmark) - dt.timedelta(minutes=5)
+    return dt.datetime.fromisoformat(updated) >= reach
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
@@ -34,7 +54,7 @@ def test_full_sync_delivers_every_customer_exactly(emulator, version):
     assert len({r["id"] for r in records}) == 730
     by_id = {r["id"]: r for r in records}
     for row in table.rows():
-        assert by_id[row["id"]] == expected_record(row)
+        assert by_id[row["id"]] == expected_record(row, table.record_status(row["id"]))
     assert all(r.endpoint == "customers" for r in list_requests(emu))
     assert {r.path for r in list_requests(emu)} == {f"/public/{version}/customers/"}
 
@@ -46,10 +66,14 @@ def test_message_order_and_final_bookmark(emulator):
     first_record = kinds.index("RECORD")
     assert "SCHEMA" in kinds[:first_record]
     assert kinds[-1] == "STATE"
-    newest = max(r["updated_at"] for r in run.records("customers") if r["updated_at"])
-    bookmark = run.bookmark("customers")
-    assert bookmark["replication_key"] == "updated_at"
-    assert bookmark["replication_key_value"] == newest
+    # One bookmark per status pass: the newest updated_at that pass read.
+    bookmarks = run.bookmarks("customers")
+    assert sorted(bookmarks) == [(("record_status", s),) for s in ("archived", "draft", "posted")]
+    for ((_, status),), value in bookmarks.items():
+        read = [r["updated_at"] for r in run.records("customers") if r["record_status"] == status]
+        assert value == max(filter(None, read))
+    partitions = run.bookmark("customers")["partitions"]
+    assert all(p["replication_key"] == "updated_at" for p in partitions)
     schema = next(m for m in run.messages if m["type"] == "SCHEMA")
     assert schema["key_properties"] == ["id"]
     assert schema["bookmark_properties"] == ["updated_at"]
@@ -63,17 +87,20 @@ def test_records_without_any_timestamp_are_still_delivered(emulator):
     assert len(run.records("customers")) == 300
 
 
-def test_incremental_run_costs_one_request_when_nothing_changed(emulator):
+def test_incremental_run_costs_one_request_per_pass_when_nothing_changed(emulator):
     emu = emulator(rows={"customers": 2000}, seed=11)
     first = run_tap(base_config(emu), streams=CUSTOMERS)
     emu.clear_requests()
     second = run_tap(base_config(emu), streams=CUSTOMERS, state=first.state)
-    assert len(list_requests(emu)) == 1
+    requests = list_requests(emu)
+    assert len(requests) == STATUS_PASSES
+    assert sorted(dict(r.query)["record_status"] for r in requests) == [
+        "archived",
+        "draft",
+        "posted",
+    ]
     assert second.exit_code == 0
-    assert (
-        second.bookmark("customers")["replication_key_value"]
-        == (first.bookmark("customers")["replication_key_value"])
-    )
+    assert second.bookmarks("customers") == first.bookmarks("customers")
 
 
 @pytest.mark.parametrize("changes", [1, 10, 150, 420])
@@ -82,9 +109,14 @@ def test_incremental_request_bound(emulator, changes, page_size):
     emu = emulator(rows={"customers": 3000}, seed=changes)
     config = base_config(emu, page_size=page_size)
     first = run_tap(config, streams=CUSTOMERS)
-    bookmark = first.bookmark("customers")["replication_key_value"]
+    bookmarks = {ctx[0][1]: value for ctx, value in first.bookmarks("customers").items()}
     table = emu.table("customers")
-    ties = sum(1 for r in first.records("customers") if r["updated_at"] == bookmark)
+    # Rows each status pass reads again: those within the lookback of its bookmark.
+    again = sum(
+        1
+        for r in first.records("customers")
+        if within_lookback(r["updated_at"], bookmarks[r["record_status"]])
+    )
     edited = table.ids()[:: max(1, len(table.ids()) // changes)][:changes]
     for pk in edited:
         table.edit(pk)
@@ -93,26 +125,63 @@ def test_incremental_request_bound(emulator, changes, page_size):
     delivered = {r["id"] for r in second.records("customers")}
     assert set(edited) <= delivered
     requests = len(list_requests(emu))
-    # Each page after the first overlaps the previous one by a row.
-    assert requests <= math.ceil((changes + ties) / (page_size - 1)) + 1
-    assert second.bookmark("customers")["replication_key_value"] > bookmark
+    # Each page after the first overlaps the previous one by a row; each status pass
+    # ends on a page of its own.
+    assert requests <= math.ceil((changes + again) / (page_size - 1)) + STATUS_PASSES
+    assert second.newest_bookmark("customers") > first.newest_bookmark("customers")
 
 
 def test_rows_tied_with_the_bookmark_are_delivered_again(emulator):
     emu = emulator(rows={"customers": 500}, seed=2)
     first = run_tap(base_config(emu), streams=CUSTOMERS)
-    bookmark = first.bookmark("customers")["replication_key_value"]
-    tied = {r["id"] for r in first.records("customers") if r["updated_at"] == bookmark}
+    bookmarks = {ctx[0][1]: value for ctx, value in first.bookmarks("customers").items()}
+    tied = {
+        r["id"]
+        for r in first.records("customers")
+        if r["updated_at"] == bookmarks[r["record_status"]]
+    }
     second = run_tap(base_config(emu), streams=CUSTOMERS, state=first.state)
     assert tied and tied <= {r["id"] for r in second.records("customers")}
 
 
 def test_every_record_status_is_asked_for_explicitly(emulator):
-    emu = emulator(rows={"customers": 50})
-    run_tap(base_config(emu), streams=CUSTOMERS)
-    request = list_requests(emu)[0]
+    emu = emulator(rows={"customers": 50, "vendors": 50})
+    run_tap(base_config(emu), streams=["customers", "vendors"])
+    # Customers: a pass per status, each naming its status.
+    asked = [
+        [value for name, value in request.query if name == "record_status"]
+        for request in list_requests(emu)
+    ]
+    assert sorted(asked) == [["archived"], ["draft"], ["posted"]]
+    # Vendors say their status: one pass naming all three.
+    request = list_requests(emu, "vendors")[0]
     statuses = [value for name, value in request.query if name == "record_status"]
     assert sorted(statuses) == ["archived", "draft", "posted"]
+
+
+@pytest.mark.parametrize("bump", [True, False])
+def test_archived_customers_arrive_marked_archived(emulator, bump):
+    emu = emulator(rows={"customers": 300})
+    table = emu.table("customers")
+    config = base_config(emu)
+    first = run_tap(config, streams=CUSTOMERS)
+    assert {r["id"]: r["record_status"] for r in first.records("customers")} == {
+        pk: table.record_status(pk) for pk in table.ids()
+    }
+    posted = [pk for pk in table.ids() if table.record_status(pk) == "posted"][:12]
+    for pk in posted:
+        table.archive(pk, bump=bump)  # without bump: archived without a new timestamp
+    second = run_tap(config, streams=CUSTOMERS, state=first.state)
+    latest = {r["id"]: r["record_status"] for r in second.records("customers")}
+    if bump:
+        assert all(latest[pk] == "archived" for pk in posted)
+    else:
+        # No timestamp moved: only the next full pass (reconciliation) can see it.
+        forced = run_tap(
+            {**config, "full_pass_interval_days": 0}, streams=CUSTOMERS, state=second.state
+        )
+        latest = {r["id"]: r["record_status"] for r in forced.records("customers")}
+        assert all(latest[pk] == "archived" for pk in posted)
 
 
 @pytest.mark.parametrize(
@@ -139,11 +208,13 @@ def test_filters_reach_the_api_as_repeated_parameters(emulator):
     )
     run = run_tap(config, streams=CUSTOMERS)
     assert run.exit_code == 0
-    query = list_requests(emu)[0].query
-    counts = Counter(name for name, _ in query)
-    assert counts["customer_type"] == 2
-    assert counts["record_status"] == 2
-    assert ("approval_status", "approved") in query
+    queries = [request.query for request in list_requests(emu)]
+    assert len(queries) == 2  # one pass per status asked for
+    for query in queries:
+        counts = Counter(name for name, _ in query)
+        assert counts["customer_type"] == 2
+        assert counts["record_status"] == 1
+        assert ("approval_status", "approved") in query
     table = emu.table("customers")
     expected = {
         row["id"]
@@ -164,7 +235,11 @@ def test_company_ids_partition_the_stream(emulator):
         got = {r["id"] for r in run.records("customers") if r["company_id"] == company}
         assert got == expected
     partitions = run.bookmark("customers")["partitions"]
-    assert [p["context"] for p in partitions] == [{"company_id": 1}, {"company_id": 2}]
+    assert [p["context"] for p in partitions] == [
+        {"company_id": company, "record_status": status}
+        for company in (1, 2)
+        for status in ("draft", "posted", "archived")
+    ]
     company_params = {tuple(v for n, v in r.query if n == "company_id") for r in list_requests(emu)}
     assert company_params == {("1",), ("2",)}
 
@@ -197,7 +272,7 @@ def test_untimestamped_rows_never_block_the_early_stop(emulator, placement):
     # Rows with no timestamp sorted first must be read through (they might have
     # changed); anywhere else they cost nothing.
     allowance = math.ceil(untimed / 99) if placement == "first" else 0
-    assert len(list_requests(emu)) <= 1 + allowance
+    assert len(list_requests(emu)) <= STATUS_PASSES + allowance
 
 
 def test_a_system_edit_does_not_end_the_incremental_pass_early(emulator):

@@ -196,7 +196,7 @@ def test_a_missing_key_header_is_reported_as_such(emulator):
     )
     del client._headers["X-API-KEY"]  # as a proxy that strips headers would
     with pytest.raises(AuthenticationError, match="no API key reached it"):
-        client.get_page("/public/v1/customers/", [])
+        client.get_json("/public/v1/customers/", [], expect_page=True)
 
 
 @pytest.mark.parametrize(

@@ -143,3 +143,13 @@ def test_readme_settings_section_is_what_the_tap_prints():
     assert script.section(readme) == printed.strip(), (
         "README.md's settings are stale: run scripts/readme_settings.py"
     )
+
+
+def test_readme_start_date_table_is_the_catalogues():
+    script = load_script("readme_settings")
+    readme = (ROOT / "README.md").read_text("utf-8")
+    table = script.section(readme, script.START_DATE_BEGIN, script.START_DATE_END)
+    assert table == script.start_date_table(), (
+        "README.md's start_date table is stale: run scripts/readme_settings.py"
+    )
+    assert "| `paper_checks` | every pass reads rows whose creation date" in table
