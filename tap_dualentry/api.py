@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import decimal
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from tap_dualentry.retry import RetryPolicy, retry_after_seconds
 from tap_dualentry.settings import Settings
 
 _decoder = msgspec.json.Decoder(float_hook=decimal.Decimal)
+# Response headers about rate limits: only their names are kept (for --probe).
+_RATE_LIMIT_HEADER = re.compile(r"retry-after|rate-?limit", re.IGNORECASE)
 
 PRODUCTION_HOST = "api.dualentry.com"
 DEVELOPMENT_HOST = "api-dev.dualentry.com"
@@ -161,6 +164,7 @@ class DualEntryClient:
         self._sleep = sleep
         self._local = threading.local()
         self.stats = RequestStats()
+        self.rate_limit_headers: set[str] = set()  # names seen on any response
 
     @property
     def _session(self) -> requests.Session:
@@ -248,6 +252,9 @@ class DualEntryClient:
             # The server took its token between our send and now: let the pacer allow for it.
             self._pacer.settle()
         status = response.status_code
+        self.rate_limit_headers.update(
+            name.lower() for name in response.headers if _RATE_LIMIT_HEADER.search(name)
+        )
         if status == 429:
             raise _Throttled(retry_after_seconds(response.headers))
         if status >= 500:

@@ -42,6 +42,10 @@ class IncompleteStreamError(DualEntryError):
 class RecordTypeError(DualEntryError):
     """A value whose type disagrees with the schema and cannot be converted losslessly."""
 
+    def __init__(self, message: str, path: str = "", expected: str = "", sent: str = "") -> None:
+        super().__init__(message)
+        self.path, self.expected, self.sent = path, expected, sent
+
 
 class Interrupted(BaseException):
     """SIGTERM or SIGINT arrived; raised from the signal handler to unwind the sync.

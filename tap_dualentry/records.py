@@ -55,6 +55,9 @@ def _json_type(value: object) -> str:
 class SchemaDrift:
     """Reports, once per run and stream, each field the schema does not know."""
 
+    UNDECLARED = "undeclared field"
+    NULL = "null in non-nullable field"
+
     def __init__(self, stream: str, logger: logging.Logger) -> None:
         self._stream = stream
         self._logger = logger
@@ -114,7 +117,7 @@ class RecordShaper:
 
         def required_value(value: Any) -> Any:  # noqa: ANN401
             if value is None:
-                self._drift.report("null in non-nullable field", path, "passed through as null")
+                self._drift.report(SchemaDrift.NULL, path, "passed through as null")
                 return None
             return convert(value)
 
@@ -159,7 +162,7 @@ class RecordShaper:
                 converter = converters.get(key)
                 if converter is None:
                     drift.report(
-                        "undeclared field",
+                        SchemaDrift.UNDECLARED,
                         f"{path}.{key}" if path else key,
                         "is dropped (not in the schema)",
                     )
@@ -264,10 +267,14 @@ class RecordShaper:
 
     def _mismatch(self, path: str, expected: str, value: object) -> RecordTypeError:
         # The value itself stays out of the message: it may be sensitive business data.
+        sent = _json_type(value)
         return RecordTypeError(
             f"Stream '{self._stream}': field '{path}' should be {expected} but DualEntry sent "
-            f"{_json_type(value)}, which cannot be converted without loss. The API changed "
-            "shape; please report it with this message."
+            f"{sent}, which cannot be converted without loss. The API changed "
+            "shape; please report it with this message.",
+            path,
+            expected,
+            sent,
         )
 
 

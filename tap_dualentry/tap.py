@@ -9,6 +9,7 @@ import sys
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import click
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from singer_sdk.singerlib.encoding.simple import StateMessage
@@ -19,6 +20,7 @@ from tap_dualentry.clock import SYSTEM_CLOCK, Clock
 from tap_dualentry.errors import ConfigurationError, DualEntryError, Interrupted
 from tap_dualentry.lines import LineStream
 from tap_dualentry.output import SingerOutput
+from tap_dualentry.probe import render_json, render_text, run_probe
 from tap_dualentry.scheduler import Failure, sync_streams
 from tap_dualentry.sdk_bridge import BridgedTap
 from tap_dualentry.settings import (
@@ -31,7 +33,6 @@ from tap_dualentry.stream import DualEntryStream, SharedRun
 from tap_dualentry.summary import log_summary
 
 if TYPE_CHECKING:
-    import click
     from singer_sdk import Stream
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.plugin_base import _ConfigInput
@@ -214,8 +215,9 @@ class TapDualEntry(BridgedTap):
         config: _ConfigInput | None = None,
         state: Any = None,  # noqa: ANN401 - click passes an open file
         catalog: Any = None,  # noqa: ANN401
+        probe: bool = False,
     ) -> None:
-        """Run a sync from the command line; exit non-zero on any failure."""
+        """Run a sync (or ``--probe``) from the command line; exit non-zero on failure."""
         if about:
             cls.print_about(about_format)
             sys.exit(0)
@@ -223,12 +225,12 @@ class TapDualEntry(BridgedTap):
         try:
             tap = cls(
                 config=config.config if config else {},
-                state=json.loads(state.read()) if state is not None else None,
+                state=json.loads(state.read()) if state is not None and not probe else None,
                 catalog=json.loads(catalog.read()) if catalog is not None else None,
                 parse_env_config=bool(config and config.parse_env),
                 validate_config=True,
             )
-            code = tap.run()
+            code = tap.probe(about_format) if probe else tap.run()
         except ConfigValidationError as error:
             cls.logger.error("Invalid configuration: %s", "; ".join(error.errors))
             sys.exit(1)
@@ -244,6 +246,31 @@ class TapDualEntry(BridgedTap):
             )
             sys.exit(128 + interrupted.signum)
         sys.exit(code)
+
+    def probe(self, output_format: str | None) -> int:
+        """``--probe``: ask the API which of the tap's assumptions hold; print the report."""
+        report = run_probe(self.settings, self.shared.api, self.logger)
+        render = render_json if output_format == "json" else render_text
+        sys.stdout.write(render(report))
+        sys.stdout.flush()
+        return 0
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command line, and ``--probe`` (with ``--format json`` for JSON)."""
+        command = super().get_singer_command()
+        command.params.append(
+            click.Option(
+                ["--probe"],
+                is_flag=True,
+                help=(
+                    "Ask the API, in at most 3 paced requests per endpoint, which of the "
+                    "tap's assumptions hold for this organisation, and print a report with "
+                    "no key and no data values (--format json for JSON)."
+                ),
+            )
+        )
+        return command
 
     @classmethod
     def cb_test(

@@ -11,6 +11,7 @@ from .clock import Clock
 from .emulator import Emulator, is_loopback
 from .endpoints import CATALOGUE, HEALTH
 from .faults import FAULT_KINDS, FaultPlan
+from .profile import behaviour_from_report
 from .ratelimit import RateLimits
 from .requestlog import RequestRecord
 from .spec import EndpointSpec, RowContext, RowFactory
@@ -30,5 +31,6 @@ __all__ = [
     "RowContext",
     "RowFactory",
     "Table",
+    "behaviour_from_report",
     "is_loopback",
 ]

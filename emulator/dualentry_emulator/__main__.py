@@ -9,6 +9,7 @@ server accepts connections; logs one line per request to stderr (never the key).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from typing import Any
 from .behaviour import Behaviour
 from .emulator import Emulator, is_loopback
 from .faults import FAULT_KINDS, FaultPlan
+from .profile import behaviour_from_report
 from .ratelimit import RateLimits
 
 KEY_ENV = "DUALENTRY_EMULATOR_KEY"
@@ -68,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--scale", type=float, default=limits.scale, help="multiplies refill rates")
     g = p.add_argument_group("behaviour switches")
+    g.add_argument(
+        "--profile",
+        metavar="REPORT.json",
+        help="answer as the API a `tap-dualentry --probe --format json` report describes "
+        "(what the report tells overrides the switches below)",
+    )
     g.add_argument("--page-cap", type=int, default=defaults.page_cap)
     g.add_argument("--count-skew", type=int, default=defaults.count_skew)
     g.add_argument(
@@ -169,6 +177,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         hide_closed_statuses=args.hide_closed_statuses,
         updated_after_filter=args.updated_after_filter,
     )
+    if args.profile:
+        with open(args.profile, encoding="utf-8") as report:
+            behaviour = behaviour_from_report(json.load(report), base=behaviour)
     rate_limits = None
     if args.rate_limits == "documented":
         rate_limits = RateLimits(
