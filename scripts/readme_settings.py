@@ -40,13 +40,15 @@ def about_markdown() -> str:
 def start_date_bound(endpoint: Endpoint) -> str:
     """What start_date does to one stream."""
     if endpoint.replication is not Replication.FULL_TABLE:
-        effect = "its first run reads changes since then (`updated_at`)"
-        if endpoint.start_date_field:
-            effect += (
-                "; if the server offers no change signal, full passes are bounded by "
-                f"{endpoint.start_date_field}"
-            )
-        return effect
+        effect = "changes since then (`updated_at`), on the first run and on reconciliation"
+        if endpoint.replication is Replication.UPDATED_DESC:
+            return effect
+        fallback = (
+            f"full passes are bounded by {endpoint.start_date_field}"
+            if endpoint.start_date_field
+            else "full passes read the whole list"
+        )
+        return f"{effect}; if the server offers no change signal, {fallback}"
     if endpoint.start_date_field:
         return f"every pass reads rows whose {endpoint.start_date_field} is on or after it"
     return "nothing: every pass reads the whole list"

@@ -55,12 +55,14 @@ class Delivery:
     derive: Callable[[Row], None]
     key_of: Callable[[Row], Hashable]
     # Partition keys the items do not carry (a customer's company or record status): each
-    # record says the value it was read under (null outside such a partition).
+    # record says the value it was read under, null outside such a partition. (The SDK
+    # also copies partition keys into records, but only where a partition has them.)
     tags: tuple[str, ...]
-    # With a company partition and one for rows of no company, each row is delivered by
-    # exactly one of them, whether or not the company filter also lists unassigned rows.
-    split_unassigned: bool
     line_writers: Sequence[Callable[[Row], None]]
+
+
+# Which rows of a pass are its own, given a row and its key (None: every row).
+Include = Callable[[Row, Hashable], bool]
 
 
 class PassReader:
@@ -102,12 +104,21 @@ class PassReader:
     # The pass
 
     def read(
-        self, params: Params, context: Partition | None, *, stop_before: str | None, full: bool
+        self,
+        params: Params,
+        context: Partition | None,
+        *,
+        stop_before: str | None,
+        full: bool,
+        delivered: KeySet,
+        include: Include | None = None,
     ) -> Generator[Record, None, str | None]:
         """Deliver the records of one pass; return the newest ``updated_at`` it read.
 
         ``stop_before``: a newest-first pass ends once past this bookmark. A full pass
         is checked against the API's ``count`` when it reaches the end of the list.
+        ``delivered`` collects the keys delivered (across the passes of a run);
+        ``include`` picks the rows that are this pass's to deliver.
         """
         seen = KeySet()
         # A pass read to its end requests each page while the one before is processed.
@@ -126,7 +137,7 @@ class PassReader:
         newest: str | None = None
         try:
             for view in reader.pages():
-                for row, record in self._deliver(view, context):
+                for row, record in self._deliver(view, context, include, delivered):
                     # Every row read counts, delivered or not: the pass covered them all.
                     updated = row.get(REPLICATION_KEY)
                     if updated is not None and (newest is None or updated > newest):
@@ -142,7 +153,9 @@ class PassReader:
             if ahead is not None:
                 ahead.close()
         if full and reader.complete:
-            yield from self._verify_count(params, seen, reader, context)
+            yield from self._verify_count(
+                params, seen, reader, context, include=include, run_keys=delivered
+            )
         return newest
 
     def _reader(self, params: Params, seen: KeySet, ahead: ReadAhead[Page] | None) -> ListReader:
@@ -156,22 +169,25 @@ class PassReader:
         )
 
     def _deliver(
-        self, view: PageView, context: Partition | None
+        self,
+        view: PageView,
+        context: Partition | None,
+        include: Include | None,
+        run_keys: KeySet,
     ) -> Iterator[tuple[Row, Record | None]]:
-        """Each new row of a page with its record (None: not this partition's row), the
+        """Each new row of a page with its record (None: not this pass's row), the
         row's lines written first."""
         delivery = self._delivery
         for row in view.rows:
             delivery.derive(row)
         context = context or {}
         tags = {name: context.get(name) for name in delivery.tags}
-        unassigned: bool | None = None
-        if delivery.split_unassigned and "company_id" in context:
-            unassigned = context["company_id"] is None
         for row in view.fresh:
-            if unassigned is not None and (row.get("company_id") is None) != unassigned:
+            key = delivery.key_of(row)
+            if include is not None and not include(row, key):
                 yield row, None
                 continue
+            run_keys.add(key)
             record = delivery.shape(row)
             record.update(tags)
             # Lines first: writing the parent may prune deselected nested fields in
@@ -182,7 +198,14 @@ class PassReader:
             yield row, record
 
     def _verify_count(
-        self, params: Params, seen: KeySet, main: ListReader, context: Partition | None
+        self,
+        params: Params,
+        seen: KeySet,
+        main: ListReader,
+        context: Partition | None,
+        *,
+        include: Include | None,
+        run_keys: KeySet,
     ) -> Iterator[Record]:
         """A full pass must account for every row the API counts.
 
@@ -204,7 +227,7 @@ class PassReader:
         )
         reader = self._reader(params, seen, None)
         for view in reader.pages():
-            for _, record in self._deliver(view, context):
+            for _, record in self._deliver(view, context, include, run_keys):
                 if record is not None:
                     yield record
             if len(seen) >= view.count and reader.position >= main.arrivals:

@@ -80,6 +80,7 @@ class PassPlanner:
         self._logger = logger
         self._full_run: bool | None = None
         self._narrowed = False
+        self._held = False
         self.version: int | None = None  # of every RECORD of a run that may retire rows
 
     def start(
@@ -95,6 +96,16 @@ class PassPlanner:
         self._full_run = self._decide_full_run(incremental, partitions)
         if self._full_run and not narrowed:
             self.version = int(self._clock.now().timestamp() * 1000)
+
+    @property
+    def full_run(self) -> bool:
+        """Whether this run reads every partition in full (decided by ``start``)."""
+        return bool(self._full_run)
+
+    def hold(self) -> None:
+        """This full run cannot vouch that it saw every row (one moved between its
+        passes): retire nothing, and leave reconciliation due."""
+        self._held = True
 
     def plan(self, context: Partition | None, *, incremental: bool) -> PassPlan:
         start_date = self._settings.start_date
@@ -126,7 +137,7 @@ class PassPlanner:
 
     def finish_stream(self) -> int | None:
         """Every partition is read: the version to activate, if this run read everything."""
-        if not self._full_run:
+        if not self._full_run or self._held:
             return None
         self._state.stream_state["last_full_pass"] = format_timestamp(self._clock.now())
         if self._narrowed or not self._settings.emit_activate_version:
@@ -156,15 +167,14 @@ class PassPlanner:
 
     def _reconciliation_due(self, last: str | None) -> bool:
         interval = self._settings.full_pass_interval_days * 86400.0
-        if last is None or interval == 0:
-            return True
         now = self._clock.now().timestamp()
+        if last is None or interval == 0 or parse_timestamp(last).timestamp() > now:
+            return True  # never, every run, or a clock that went back: read everything
         age = now - parse_timestamp(last).timestamp()
-        if age >= interval:
-            return True
         # This stream's slot: the latest moment at its own phase of the interval. A full
         # pass made before it is due again there, unless it is younger than a seventh of
-        # the interval (a first sync just made, a run that straddles the slot).
+        # the interval (a first sync just made, a run that straddles the slot). The slot
+        # is never more than an interval ago, so no full pass is ever older than that.
         phase = stable_fraction(self._name) * interval
         slot = math.floor((now - phase) / interval) * interval + phase
         return age >= interval / 7 and now - age < slot

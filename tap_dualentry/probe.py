@@ -7,8 +7,12 @@ At most three paced requests per endpoint:
    order honoured, the fields and types the items carry against the schema, the
    timestamp formats, the rate-limit headers;
 2. one row without the status filters: whether the server's default hides rows;
-3. where it matters, one row with a far-future ``updated_after`` (is the filter
-   honoured?) or with ``ordering=id`` (is the full tables' order accepted?).
+3. for the lists that may take one, one row with a far-future ``updated_after`` (is
+   the filter honoured?).
+
+A full table's ``ordering=id`` is the first request's ordering there, so its answer
+says whether that order is accepted; a refused ordering spends a request on asking
+again without it. Faults and 429s spend requests too: never more than three.
 
 The report holds field names, types and yes/no findings only: never the API key, and
 never a value from the data (no names, amounts or row counts), so it can be attached
@@ -23,20 +27,27 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tap_dualentry.api import ApiAccess, DualEntryClient
 from tap_dualentry.catalogue import CATALOGUE, Endpoint, Replication, load_schema
-from tap_dualentry.errors import BadRequestError, DualEntryError, StreamUnavailableError
+from tap_dualentry.errors import (
+    AuthenticationError,
+    BadRequestError,
+    DualEntryError,
+    PersistentFaultError,
+)
 from tap_dualentry.pagination import Page
 from tap_dualentry.query import Params, Query
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import derive_timestamps
+from tap_dualentry.retry import RetryPolicy
 from tap_dualentry.settings import Settings
 from tap_dualentry.strategy import FAR_FUTURE, NEWEST_FIRST, is_newest_first
 
 PAGE = 100
+REQUESTS_PER_ENDPOINT = 3
 FORMAT_VERSION = 1
 _OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
 _FRACTION = re.compile(r"T\d\d:\d\d:\d\d(?:\.(\d+))?")
@@ -83,16 +94,21 @@ def run_probe(settings: Settings, api: ApiAccess, logger: logging.Logger) -> dic
         AuthenticationError: the key was rejected (every endpoint would fail alike).
     """
     endpoints = [e for e in CATALOGUE if settings.api_version == "v2" or e.v1]
-    client = api.client("probe", logger)
+    # One HTTP request per call: the probe keeps its own budget of three per endpoint,
+    # and a fault or a 429 spends one of them (the pacing waits out a Retry-After).
+    client = replace(api, policy=RetryPolicy(max_tries=1, max_rate_limit_wait=0)).client(
+        "probe", logger
+    )
     findings = [
-        _probe_endpoint(endpoint, settings, api, client, logger) for endpoint in endpoints
+        _EndpointProbe(endpoint, settings, api.path(endpoint.path), client, logger).run()
+        for endpoint in endpoints
     ]
     return {
         "format": FORMAT_VERSION,
         "api_url": settings.api_url,
         "api_version": settings.api_version,
         "probed_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "requests": sum(f.requests for f in findings),
+        "requests": client.stats.requests,
         "rate_limit_headers": sorted(client.rate_limit_headers),
         "endpoints": {f.name: _as_dict(f) for f in findings},
     }
@@ -104,61 +120,100 @@ def _as_dict(findings: EndpointFindings) -> dict[str, Any]:
     return data
 
 
-def _probe_endpoint(
-    endpoint: Endpoint,
-    settings: Settings,
-    api: ApiAccess,
-    client: DualEntryClient,
-    logger: logging.Logger,
-) -> EndpointFindings:
-    found = EndpointFindings(endpoint.name)
-    path = api.path(endpoint.path)
-    schema = load_schema(endpoint.name)
-    query = Query(endpoint, settings)
-    incremental = endpoint.replication is not Replication.FULL_TABLE
-    timed = "updated_at" in schema.get("properties", {})
-    ordering = NEWEST_FIRST if incremental and timed else endpoint.ordering
+class _OutOfRequests(Exception):  # noqa: N818 - control flow within one endpoint's probe
+    """The endpoint's three requests are spent."""
 
-    def get(extra: Params, limit: int) -> Page:
-        found.requests += 1
-        body = client.get_json(
-            path, [*extra, ("limit", str(limit)), ("offset", "0")], expect_page=True
-        )
-        return Page(rows=body["items"], count=int(body["count"]))
 
-    params = query.params(None, ordering)
-    try:
-        page = get(params, PAGE)
-    except StreamUnavailableError as error:
-        found.available, found.refused = False, _status_of(error)
+class _EndpointProbe:
+    """Up to three requests to one endpoint, and what their answers showed."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        settings: Settings,
+        path: str,
+        client: DualEntryClient,
+        logger: logging.Logger,
+    ) -> None:
+        self._endpoint = endpoint
+        self._query = Query(endpoint, settings)
+        self._path = path
+        self._client = client
+        self._logger = logger
+        self._schema = load_schema(endpoint.name)
+        self.found = EndpointFindings(endpoint.name)
+
+    def run(self) -> EndpointFindings:
+        found = self.found
+        try:
+            page, params = self._first_page()
+        except AuthenticationError:
+            raise  # every endpoint would answer the same
+        except (DualEntryError, _OutOfRequests) as error:
+            found.available, found.refused = False, _status_of(error)
+            return found
+        if page.count == 0:
+            return found  # an empty list answers nothing else
+        # The first page is in: a later refusal or fault only leaves its question open.
+        try:
+            if self._endpoint.replication is Replication.UPDATED_AFTER:
+                found.updated_after = self._updated_after(params)
+            unfiltered = [(n, v) for n, v in params if n not in ("record_status", "status")]
+            if unfiltered != params:
+                found.default_hides_rows = self._get(unfiltered, 1).count < page.count
+        except AuthenticationError:
+            raise
+        except (DualEntryError, _OutOfRequests):
+            pass
         return found
-    except BadRequestError:
-        if ordering is None:
-            found.available, found.refused = False, "400"
-            return found
-        _record_ordering(found, ordering, accepted=False)
-        params = query.params(None, None)
-        retried = _try(lambda: get(params, PAGE), found)
-        if retried is None:
-            found.available = False
-            return found
-        page, ordering = retried, None
-    if ordering is not None:
-        _record_ordering(found, ordering, accepted=True)
-    _examine_page(page, endpoint, schema, found, logger, newest_first=ordering == NEWEST_FIRST)
 
-    if endpoint.replication is Replication.UPDATED_AFTER:
-        probe = _try(lambda: get([*params, ("updated_after", FAR_FUTURE)], 1), found)
-        if probe is None:
-            found.updated_after = "refused"
-        else:
-            found.updated_after = "honoured" if probe.count == 0 else "ignored"
-    unfiltered = [(n, v) for n, v in params if n not in ("record_status", "status")]
-    if unfiltered != params and found.requests < 3:
-        default = _try(lambda: get(unfiltered, 1), found)
-        if default is not None:
-            found.default_hides_rows = default.count < page.count
-    return found
+    def _first_page(self) -> tuple[Page, Params]:
+        """The first page as a pass asks for it (again without an ordering it refuses)."""
+        endpoint, found = self._endpoint, self.found
+        timed = "updated_at" in self._schema["properties"]
+        ordering = NEWEST_FIRST if endpoint.incremental and timed else endpoint.ordering
+        params = self._query.params(None, ordering)
+        try:
+            page = self._get(params, PAGE)
+        except BadRequestError:
+            if ordering is None:
+                raise
+            _record_ordering(found, ordering, accepted=False)
+            ordering, params = None, self._query.params(None, None)
+            page = self._get(params, PAGE)
+        if ordering is not None:
+            _record_ordering(found, ordering, accepted=True)
+        _examine_page(
+            page,
+            endpoint,
+            self._schema,
+            found,
+            self._logger,
+            newest_first=ordering == NEWEST_FIRST,
+        )
+        return page, params
+
+    def _updated_after(self, params: Params) -> str:
+        try:
+            probe = self._get([*params, ("updated_after", FAR_FUTURE)], 1)
+        except BadRequestError:
+            return "refused"
+        return "honoured" if probe.count == 0 else "ignored"
+
+    def _get(self, params: Params, limit: int) -> Page:
+        """A page, retried on transient faults while the endpoint's budget lasts."""
+        paged = [*params, ("limit", str(limit)), ("offset", "0")]
+        while True:
+            if self.found.requests >= REQUESTS_PER_ENDPOINT:
+                raise _OutOfRequests
+            self.found.requests += 1
+            try:
+                body = self._client.get_json(self._path, paged, expect_page=True)
+            except PersistentFaultError:
+                if self.found.requests >= REQUESTS_PER_ENDPOINT:
+                    raise
+                continue
+            return Page(rows=body["items"], count=int(body["count"]))
 
 
 def _record_ordering(found: EndpointFindings, ordering: str, *, accepted: bool) -> None:
@@ -170,21 +225,13 @@ def _record_ordering(found: EndpointFindings, ordering: str, *, accepted: bool) 
         found.ordering_id = "accepted" if accepted else "refused"
 
 
-def _try(call: Any, found: EndpointFindings) -> Page | None:  # noqa: ANN401
-    """A request whose refusal (400) is itself a finding."""
-    try:
-        page: Page = call()
-    except BadRequestError:
-        return None
-    except StreamUnavailableError as error:
-        found.refused = _status_of(error)
-        return None
-    return page
-
-
-def _status_of(error: DualEntryError) -> str:
-    match = re.search(r"answered (\d{3})", str(error))
-    return match.group(1) if match else "unavailable"
+def _status_of(error: Exception) -> str:
+    if isinstance(error, _OutOfRequests):
+        return "no answer in three requests"
+    if isinstance(error, BadRequestError):
+        return "HTTP 400"
+    match = re.search(r"(?:answered|HTTP) (\d{3})", str(error))
+    return f"HTTP {match.group(1)}" if match else "no answer"
 
 
 def _examine_page(
@@ -197,15 +244,15 @@ def _examine_page(
     newest_first: bool,
 ) -> None:
     rows = page.rows
-    # Fewer rows than asked for and than counted: a cap (or a count too high: one page
-    # cannot tell the two apart).
-    capped = 0 < len(rows) < min(PAGE, page.count)
-    if capped:
-        found.page_cap = len(rows)
-    elif len(rows) == PAGE:
-        found.page_cap = PAGE  # at least what was asked for
-    if page.count <= PAGE and not capped:
+    if page.count <= PAGE:
+        # The whole list fits in one page: every counted row must be listed. (Fewer rows
+        # here is a count too high, or a cap: one page cannot tell, and saying which
+        # would say how many rows there are.)
         found.count_consistent = page.count == len(rows)
+    elif len(rows) < PAGE:
+        found.page_cap = len(rows)  # more rows counted than one page: the server's cap
+    else:
+        found.page_cap = PAGE  # at least what was asked for
     drift = _Findings(logger)
     shaper = RecordShaper(endpoint.name, schema, drift)
     mismatches: set[str] = set()
@@ -228,10 +275,10 @@ def _examine_page(
     found.nulls_in_required = sorted(drift.found.get(SchemaDrift.NULL, ()))
     found.type_mismatches = sorted(mismatches)
     if rows:
-        found.missing_fields = sorted(set(_declared(schema, "")) - seen - _derived(schema))
+        found.missing_fields = sorted(set(_declared(schema, "")) - seen - _derived(endpoint))
     found.timestamp_offsets = sorted(offsets)
     found.timestamp_fraction_digits = sorted(digits)
-    if newest_first:
+    if newest_first and len(rows) > 1:
         actors = "updated_by" in schema["properties"] or "created_by" in schema["properties"]
         for row in rows:
             derive_timestamps(row, actors=actors)
@@ -261,13 +308,13 @@ def _declared(schema: Mapping[str, Any], path: str) -> Iterator[str]:
             yield from _declared(node["items"], f"{child}[]")
 
 
-def _derived(schema: Mapping[str, Any]) -> set[str]:
-    """Top-level fields the tap adds itself (derived times, the partition a row was read
-    under): never sent by the API."""
+def _derived(endpoint: Endpoint) -> set[str]:
+    """Top-level fields the tap adds itself: never sent by the API."""
     derived = {"updated_at", "created_at"}
-    for name, node in schema["properties"].items():
-        if "read under" in str(node.get("description", "")):
-            derived.add(name)
+    if endpoint.company_from_filter:
+        derived.add("company_id")
+    if endpoint.status_from_filter:
+        derived.add("record_status")
     return derived
 
 
@@ -300,7 +347,7 @@ def render_text(report: Mapping[str, Any]) -> str:
     ]
     for name, found in report["endpoints"].items():
         if not found["available"]:
-            lines.append(f"{name}: not readable (HTTP {found['refused']})")
+            lines.append(f"{name}: not readable ({found['refused']})")
             continue
         facts = [
             _page_cap(found["page_cap"]),

@@ -61,7 +61,14 @@ class Progress:
 
 
 def describe_context(context: Mapping[str, Any] | None) -> str:
-    return f" (company {context['company_id']})" if context and "company_id" in context else ""
+    """A partition as log lines name it: " (company 2, posted)", " (no company)"."""
+    parts = []
+    if context and "company_id" in context:
+        company = context["company_id"]
+        parts.append("no company" if company is None else f"company {company}")
+    if context and "record_status" in context:
+        parts.append(str(context["record_status"]))
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _duration(seconds: float) -> str:

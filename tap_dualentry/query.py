@@ -33,6 +33,8 @@ class Query:
         signature = {"record_statuses": sorted(self.record_statuses())}
         for setting in sorted(self._endpoint.filters):
             signature[setting] = sorted(self._settings.filter_values.get(setting, ()))
+        if self._endpoint.fixed_params:  # the tap's own: a new one may include more rows
+            signature["fixed_params"] = sorted(f"{n}={v}" for n, v in self._endpoint.fixed_params)
         return signature
 
     def partitions(self) -> list[dict[str, Any]] | None:

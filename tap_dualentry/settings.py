@@ -58,8 +58,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.DateTimeType(),
         title="Start date",
         description=(
-            "Earliest change to extract on the first run (ISO 8601). Later runs continue "
-            "from their bookmark. Without it the first run reads everything."
+            "Bounds what is read (ISO 8601): incremental streams read changes since then on "
+            "their first run and their reconciliation passes, full tables with a date filter "
+            "read rows dated since then. A pass it bounds never retires rows. Without it "
+            "everything is read."
         ),
     ),
     th.Property(

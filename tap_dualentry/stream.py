@@ -23,8 +23,8 @@ from tap_dualentry.catalogue import Endpoint
 from tap_dualentry.clock import Clock
 from tap_dualentry.errors import BadRequestError, DualEntryError
 from tap_dualentry.lines import LineStream
-from tap_dualentry.pagination import Page, Row
-from tap_dualentry.pass_reader import Delivery, PageSource, PassReader
+from tap_dualentry.pagination import KeySet, Page, Row
+from tap_dualentry.pass_reader import Delivery, Include, PageSource, PassReader
 from tap_dualentry.plan import PassPlan, PassPlanner, PlanSettings
 from tap_dualentry.progress import describe_context
 from tap_dualentry.query import Params, Query
@@ -85,6 +85,40 @@ class DualEntryStream(BridgedStream):
         self._derives = self._actors or REPLICATION_KEY in properties
         self._started_at: float | None = None
         self._finished_at: float | None = None
+        # The keys this run delivered, by partition group (the partition less its record
+        # status): a row that changes partition between two passes is found by them.
+        self._delivered: dict[tuple[tuple[str, Any], ...], KeySet] = {}
+
+    def adopt_state(self) -> None:
+        """A loaded state under this run's settings: bookmarks whose filters changed are
+        reset (the rows the new filters include are read in full), and bookmarks of passes
+        this run does not make (a company no longer configured, a state from before a
+        stream was partitioned) are forgotten, so they never come back stale."""
+        state = self.stream_state
+        partitions = self.partitions
+        stored = state.get("filters")
+        current = self.query.signature()
+        if stored is not None and stored != current:
+            self.logger.warning(
+                "Stream '%s': its filters changed since the last run (%s, was %s); the "
+                "bookmark is reset so the rows they now include are read in full",
+                self.name,
+                current,
+                stored,
+            )
+            for part in [state, *state.get("partitions", [])]:
+                part.pop("replication_key_value", None)
+                part.pop("replication_key", None)
+            state.pop("filters", None)
+        if partitions:
+            state.pop("replication_key_value", None)
+            state.pop("replication_key", None)
+        if "partitions" in state:
+            kept = [p for p in state["partitions"] if partitions and p.get("context") in partitions]
+            if kept:
+                state["partitions"] = kept
+            else:
+                del state["partitions"]
 
     def add_lines(self, line_stream: LineStream) -> None:
         """A line-item stream written from this stream's pages."""
@@ -125,6 +159,8 @@ class DualEntryStream(BridgedStream):
                     context,
                     stop_before=plan.since if strategy.early_stop else None,
                     full=plan.full,
+                    delivered=self._delivered.setdefault(_group(context), KeySet()),
+                    include=self._include(context),
                 )
                 break
             except BadRequestError as error:
@@ -132,8 +168,11 @@ class DualEntryStream(BridgedStream):
                     raise
         self.planner.finish_pass(context, newest, self.query.signature())
         self.mark_state_changed()
-        partitions = self.partitions
-        if not partitions or context == partitions[-1]:
+        declared = self.partitions
+        partitions: list[Partition | None] = list(declared) if declared else [None]
+        if self.planner.full_run and self._closes_group(context, partitions):
+            self._check_statuses(context)
+        if context == partitions[-1]:
             self._finish()
 
     def _strategy(self, context: Partition | None) -> Strategy:
@@ -142,7 +181,7 @@ class DualEntryStream(BridgedStream):
             self.strategy = choose_strategy(
                 self.endpoint,
                 incremental=self.replication_key is not None,
-                probe=_Probe(self, context),
+                probe=_StrategyProbe(self, context),
                 logger=self.logger,
             )
         return self.strategy
@@ -180,10 +219,60 @@ class DualEntryStream(BridgedStream):
             )
         return plan, extra
 
+    def _include(self, context: Partition | None) -> Include | None:
+        """With company_ids set, the rows each company pass and the no-company pass
+        deliver: each row once, whichever way the server's company filter answers, and a
+        row that moved to a configured company during the run still once."""
+        if not self.endpoint.unassigned_rows or not context or "company_id" not in context:
+            return None
+        if context["company_id"] is not None:
+            return lambda row, key: row.get("company_id") is not None
+        companies = set(self.settings.company_ids)
+        earlier = list(self._delivered.values())
+
+        def unassigned_or_missed(row: Row, key: Hashable) -> bool:
+            company = row.get("company_id")
+            if company is None:
+                return True
+            return company in companies and not any(key in keys for keys in earlier)
+
+        return unassigned_or_missed
+
+    def _closes_group(
+        self, context: Partition | None, partitions: list[Partition | None]
+    ) -> bool:
+        """Whether ``context`` is the last status pass of its company's group."""
+        if not self.endpoint.status_from_filter or not context:
+            return False
+        later = partitions[partitions.index(context) + 1 :]
+        return all(_group(p) != _group(context) for p in later)
+
+    def _check_statuses(self, context: Partition | None) -> None:
+        """A full run read each record status in a pass of its own. A row whose status
+        moved back to an earlier pass's status between the passes was read by neither: one
+        request counts the group's rows over every status, and a shortfall holds back
+        ACTIVATE_VERSION rather than retire a live row."""
+        group = dict(_group(context))
+        total = self.reader.peek(self.query.params(group, None)).count
+        delivered = len(self._delivered.get(_group(context), KeySet()))
+        if total <= delivered:
+            return
+        self.logger.warning(
+            "Stream '%s'%s: %d rows changed record status during the full pass; nothing "
+            "is retired this run and the next run reads everything again",
+            self.name,
+            describe_context(group),
+            total - delivered,
+        )
+        self.planner.hold()
+
     def _fall_back(self, strategy: Strategy, error: BadRequestError, delivered: int) -> bool:
         """A full table whose ordering the server refuses, before any row: read it again
         in the server's default order, with the same overlap checks."""
-        refused = strategy.ordering is not None and "ordering" in error.parameters
+        # Refused: the error names ordering, or no parameter at all (a second 400 without
+        # the ordering then fails the stream as any bad request does).
+        named = error.parameters
+        refused = strategy.ordering is not None and (not named or "ordering" in named)
         if strategy.incremental or not refused or delivered:
             return False
         self.logger.warning(
@@ -236,7 +325,6 @@ class DualEntryStream(BridgedStream):
                     *(("company_id",) if self.endpoint.company_from_filter else ()),
                     *(("record_status",) if self.endpoint.status_from_filter else ()),
                 ),
-                split_unassigned=self.endpoint.unassigned_rows,
                 line_writers=[line_stream.write_lines for line_stream in self.lines],
             ),
             page_size=self.settings.page_size,
@@ -308,7 +396,7 @@ class DualEntryStream(BridgedStream):
         )
 
 
-class _Probe:
+class _StrategyProbe:
     """What the strategy probes may do: the first partition's query, its pages, and
     the derived timestamps of a row."""
 
@@ -327,6 +415,11 @@ class _Probe:
 
     def derive(self, row: Row) -> None:
         self._stream.derive(row)
+
+
+def _group(context: Partition | None) -> tuple[tuple[str, Any], ...]:
+    """A partition's group: the partition less its record status."""
+    return tuple(sorted((k, v) for k, v in (context or {}).items() if k != "record_status"))
 
 
 def _quiet_known_failures(record: logging.LogRecord) -> bool:

@@ -130,28 +130,15 @@ class TapDualEntry(BridgedTap):
         return streams
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Load state, then drop bookmarks whose stream filters have changed since."""
+        """Load state, then bring each stream's part to this run's settings."""
         super().load_state(state)
+        try:
+            self.settings  # noqa: B018 - the streams' parts read them
+        except ConfigurationError:
+            return  # nothing runs under settings that fail; they are reported elsewhere
         for stream in self.streams.values():
-            if not isinstance(stream, DualEntryStream) or not stream.replication_key:
-                continue
-            stored = stream.stream_state.get("filters")
-            if stored is None:
-                continue
-            current = stream.query.signature()
-            if stored == current:
-                continue
-            self.logger.warning(
-                "Stream '%s': its filters changed since the last run (%s, was %s); the "
-                "bookmark is reset so the rows they now include are read in full",
-                stream.name,
-                current,
-                stored,
-            )
-            for part in [stream.stream_state, *stream.stream_state.get("partitions", [])]:
-                part.pop("replication_key_value", None)
-                part.pop("replication_key", None)
-            stream.stream_state.pop("filters", None)
+            if isinstance(stream, DualEntryStream) and stream.stream_state:
+                stream.adopt_state()
 
     # The run
 

@@ -12,7 +12,7 @@ import pytest
 from dualentry_emulator import Behaviour, FaultPlan, behaviour_from_report
 from harness import API_KEY, base_config, run_cli
 
-from tap_dualentry.catalogue import load_schema
+from tap_dualentry.catalogue import CUSTOMERS, load_schema
 from tap_dualentry.pagination import Page
 from tap_dualentry.probe import EndpointFindings, _examine_page
 
@@ -95,7 +95,9 @@ def test_the_probe_reports_each_behaviour(emulator, tmp_path, profile):
     )
     assert found["customers"]["page_cap"] == (37 if behaviour.page_cap == 37 else 100)
     assert found["customers"]["count_consistent"] is None  # more rows than one page
-    assert found["contracts"]["count_consistent"] is (True if behaviour.page_cap > 60 else None)
+    # 60 contracts fit in a page: counted and listed must agree, unless pages are capped
+    # below that (which one page cannot tell from a count too high).
+    assert found["contracts"]["count_consistent"] is (behaviour.page_cap > 60)
     assert not any(f["unknown_fields"] or f["type_mismatches"] for f in found.values())
 
     loaded = behaviour_from_report(report)
@@ -128,7 +130,7 @@ def test_fields_types_and_nulls_the_schema_does_not_expect_are_named():
     found = EndpointFindings("customers")
     _examine_page(
         Page(rows=rows, count=3),
-        _Customers(),
+        CUSTOMERS,
         schema,
         found,
         logging.getLogger("t"),
@@ -139,10 +141,6 @@ def test_fields_types_and_nulls_the_schema_does_not_expect_are_named():
     assert found.nulls_in_required == ["name"]
     assert "website" in found.missing_fields and "email" not in found.missing_fields
     assert found.count_consistent is True
-
-
-class _Customers:
-    name = "customers"
 
 
 def test_rate_limit_headers_are_named_and_waited_out(emulator, tmp_path):
@@ -156,3 +154,24 @@ def test_rate_limit_headers_are_named_and_waited_out(emulator, tmp_path):
     assert any(r.status == 429 for r in emu.requests)
     assert "retry-after" in report["rate_limit_headers"]
     assert all(f["available"] for f in report["endpoints"].values())
+
+
+def test_an_inexact_count_is_reported_as_such_and_no_row_count_leaks(emulator, tmp_path):
+    _, run = probe(emulator, tmp_path, Behaviour(count_skew=7), "--format", "json")
+    found = json.loads(run.raw)["endpoints"]
+    assert found["contracts"]["count_consistent"] is False
+    # A page shorter than its count within one page is not called a cap: that would
+    # print how many rows the list has.
+    assert {f["page_cap"] for f in found.values()} <= {None, 100}
+
+
+def test_one_failing_endpoint_leaves_the_rest_of_the_report(emulator, tmp_path):
+    emu = emulator(rows={"customers": 50}, faults=FaultPlan(persistent={"vendors": 503}))
+    run = run_cli(base_config(emu), tmp_path, "--probe", "--format", "json")
+    assert run.exit_code == 0, run.stderr[-2000:]
+    report = json.loads(run.raw)
+    vendors = report["endpoints"]["vendors"]
+    assert vendors["available"] is False and vendors["refused"] == "HTTP 503"
+    assert sum(1 for r in emu.requests if r.endpoint == "vendors") == 3
+    assert all(f["available"] for name, f in report["endpoints"].items() if name != "vendors")
+    assert report["requests"] == len(emu.requests)

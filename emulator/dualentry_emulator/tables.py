@@ -495,6 +495,27 @@ class Table:
 
             self._mutate(slot, change)
 
+    def set_company(self, pk: Any, company: int | None, *, bump: bool = True) -> None:
+        """Move a row to another company, or to none: the hidden company column and the
+        item's `company_id` change; with `bump` (default) it is a user's edit."""
+        with self._lock:
+            slot = self._slot(pk)
+            item = dict(self._raw(slot))
+            if "company_id" in item:
+                item["company_id"] = company
+            stamp = self._clock.stamp() if bump else None
+            if stamp is not None:
+                item = self._bump_actor(item, stamp, self._next_draw(slot, _EDIT))
+
+            def change() -> None:
+                self.cols.company_id[slot] = company or 0
+                if stamp is not None:
+                    self.cols.hidden_key[slot] = stamp
+                    self.cols.updated_ts[slot] = stamp
+                self._overrides[slot] = item
+
+            self._mutate(slot, change)
+
     def set_record_status(
         self, pk: Any, status: str, at: datetime | None = None, *, bump: bool = True
     ) -> None:
