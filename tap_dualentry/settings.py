@@ -8,7 +8,8 @@ date), and is the only reader of raw config in the tap.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -320,3 +321,17 @@ class Settings:
             emit_activate_version_messages=bool(_given(config, "emit_activate_version_messages")),
             user_agent=str(config.get("user_agent") or "") or None,
         )
+
+
+def unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> list[str]:
+    """One line per setting the tap does not know, naming the nearest known setting."""
+    names = list(known)
+    messages = []
+    for name in sorted(set(config) - set(names)):
+        nearest = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = f"did you mean '{nearest[0]}'? " if nearest else ""
+        messages.append(
+            f"unknown setting '{name}': {hint}Rename or remove it "
+            "(tap-dualentry --about lists every setting)."
+        )
+    return messages

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import json
 import signal
 import sys
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
@@ -16,7 +15,14 @@ from singer_sdk.singerlib.encoding.simple import StateMessage
 from tap_dualentry.api import ApiAccess
 from tap_dualentry.catalogue import CATALOGUE, load_schema
 from tap_dualentry.clock import SYSTEM_CLOCK, Clock
-from tap_dualentry.errors import ConfigurationError, DualEntryError, Interrupted
+from tap_dualentry.errors import (
+    ConfigurationError,
+    DualEntryError,
+    InputFileError,
+    Interrupted,
+    OutputClosed,
+)
+from tap_dualentry.inputs import parse_json_object, parse_state, read_json_object
 from tap_dualentry.lines import LineStream
 from tap_dualentry.output import SingerOutput
 from tap_dualentry.scheduler import Failure, sync_streams
@@ -26,9 +32,14 @@ from tap_dualentry.settings import (
     Settings,
     discovery_api_version,
     redact_secrets,
+    unknown_settings,
 )
 from tap_dualentry.stream import DualEntryStream, SharedRun
 from tap_dualentry.summary import log_summary
+
+# A target that stops reading ends the run as a closed pipe ends a shell pipeline
+# (128 + SIGPIPE), distinct from 1 (a stream failed) and 130/143 (interrupted).
+EXIT_OUTPUT_CLOSED = 141
 
 if TYPE_CHECKING:
     import click
@@ -94,6 +105,7 @@ class TapDualEntry(BridgedTap):
 
     def review_config_errors(self, errors: list[str]) -> list[str]:
         """The SDK's JSON Schema checks, then ours; messages never show the API key."""
+        errors = [*unknown_settings(self.config, self.config_jsonschema["properties"]), *errors]
         if not errors:
             try:
                 Settings.from_config(self.config)
@@ -173,7 +185,11 @@ class TapDualEntry(BridgedTap):
         output.write_message(StateMessage(value=copy.deepcopy(self.state)))
         failures = sync_streams(streams, output, self.settings.max_parallel_streams)
         output.flush()
-        reports = [stream.report() for stream in streams if isinstance(stream, DualEntryStream)]
+        reports = []
+        for stream in streams:
+            if isinstance(stream, DualEntryStream):
+                reports.append(stream.report())
+                reports += [lines.report() for lines in stream.lines if lines.selected]
         log_summary(self.logger, reports, self.clock.monotonic() - started)
         return self._report(failures)
 
@@ -223,8 +239,8 @@ class TapDualEntry(BridgedTap):
         try:
             tap = cls(
                 config=config.config if config else {},
-                state=json.loads(state.read()) if state is not None else None,
-                catalog=json.loads(catalog.read()) if catalog is not None else None,
+                state=_read_state(state),
+                catalog=_read_catalog(catalog),
                 parse_env_config=bool(config and config.parse_env),
                 validate_config=True,
             )
@@ -235,6 +251,13 @@ class TapDualEntry(BridgedTap):
         except DualEntryError as error:
             cls.logger.error("%s", error)
             sys.exit(1)
+        except OutputClosed:
+            cls.logger.error(
+                "%s Nothing was written after that point, so no state the target may "
+                "have saved covers rows it did not receive.",
+                OutputClosed.message,
+            )
+            sys.exit(EXIT_OUTPUT_CLOSED)
         except Interrupted as interrupted:
             sys.stdout.flush()
             cls.logger.error(
@@ -244,6 +267,23 @@ class TapDualEntry(BridgedTap):
             )
             sys.exit(128 + interrupted.signum)
         sys.exit(code)
+
+    @classmethod
+    def cb_config(
+        cls,
+        ctx: click.Context,
+        param: click.Option,
+        value: tuple[str, ...],
+    ) -> _ConfigInput:
+        """``--config``: each file must exist and hold a JSON object; else one line."""
+        try:
+            for path in value:
+                if path != "ENV":
+                    read_json_object(path, "--config")
+        except InputFileError as error:
+            cls.logger.error("%s", error)
+            ctx.exit(1)
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     def cb_test(
@@ -271,3 +311,16 @@ class TapDualEntry(BridgedTap):
             cls.logger.error("Connection test failed: %s", error)
             ctx.exit(1)
         ctx.exit(0)
+
+
+def _read_state(state: IO[str] | None) -> dict[str, Any] | None:
+    """``--state``: a state, a STATE message or Meltano's state, or one line why not."""
+    if state is None:
+        return None
+    return parse_state(state.read(), f"--state {state.name}")
+
+
+def _read_catalog(catalog: IO[str] | None) -> dict[str, Any] | None:
+    if catalog is None:
+        return None
+    return parse_json_object(catalog.read(), f"--catalog {catalog.name}")

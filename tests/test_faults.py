@@ -282,5 +282,5 @@ def test_connection_check_reports_success_and_failures(emulator, tmp_path):
     )
     assert unreachable.exit_code == 1
     assert "Connection test failed" in unreachable.stderr
-    assert "connection failed" in unreachable.stderr
+    assert "Cannot reach the DualEntry API at http://127.0.0.1:9" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
