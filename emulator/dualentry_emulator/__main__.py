@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="newer API: updated_after/updated_before and created_at/updated_at on "
         "invoices, bills, journal entries",
     )
+    g.add_argument(
+        "--undocumented-fields",
+        type=_yes_no,
+        default=defaults.undocumented_fields,
+        metavar="yes|no",
+        help="items carry fields the API document does not list",
+    )
     g = p.add_argument_group("faults")
     g.add_argument(
         "--fault",
@@ -146,6 +153,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         trailing_slash_required=args.trailing_slash_required,
         updated_ordering=args.updated_ordering,
         updated_after_filter=args.updated_after_filter,
+        undocumented_fields=args.undocumented_fields,
     )
     rate_limits = None
     if args.rate_limits == "documented":
