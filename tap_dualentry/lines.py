@@ -22,6 +22,7 @@ from typing import Any
 from singer_sdk import Stream, Tap
 
 from tap_dualentry.catalogue import Lines
+from tap_dualentry.declared import Shaper
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.sdk_bridge import BridgedStream
 from tap_dualentry.summary import StreamReport
@@ -54,9 +55,11 @@ class LineStream(BridgedStream):
         self._schema_written = False
 
     @cached_property
-    def shaper(self) -> RecordShaper:
+    def shaper(self) -> Shaper:
         """Compiled on first use: a catalog given to the tap may narrow or retype the schema."""
-        return RecordShaper(self.name, self.effective_schema, SchemaDrift(self.name, self.logger))
+        return self.declared.shaper(
+            RecordShaper(self.name, self.effective_schema, SchemaDrift(self.name, self.logger))
+        )
 
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         """Lines only come from the parent's pages."""

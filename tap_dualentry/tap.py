@@ -15,6 +15,7 @@ from singer_sdk.singerlib.encoding.simple import StateMessage
 from tap_dualentry.api import ApiAccess
 from tap_dualentry.catalogue import CATALOGUE, load_schema
 from tap_dualentry.clock import SYSTEM_CLOCK, Clock
+from tap_dualentry.declared import Declared
 from tap_dualentry.errors import (
     ConfigurationError,
     DualEntryError,
@@ -26,14 +27,16 @@ from tap_dualentry.inputs import parse_json_object, parse_state, read_json_objec
 from tap_dualentry.lines import LineStream
 from tap_dualentry.output import SingerOutput
 from tap_dualentry.scheduler import Failure, sync_streams
-from tap_dualentry.sdk_bridge import BridgedTap
+from tap_dualentry.sdk_bridge import BridgedStream, BridgedTap
 from tap_dualentry.settings import (
     CONFIG_SCHEMA,
     Settings,
     discovery_api_version,
+    field_aliases,
     redact_secrets,
     unknown_settings,
 )
+from tap_dualentry.settings import organisation as settings_organisation
 from tap_dualentry.stream import DualEntryStream, SharedRun
 from tap_dualentry.summary import log_summary
 
@@ -116,26 +119,42 @@ class TapDualEntry(BridgedTap):
     # Streams
 
     def discover_streams(self) -> list[Stream]:
-        """Every catalogue entry served by the configured API version, and its line streams."""
+        """Every catalogue entry served by the configured API version, and its line streams,
+        each with what the tap adds to its schema file (see declared.py)."""
         version = discovery_api_version(self.config)
+        aliases, organisation = field_aliases(self.config), settings_organisation(self.config)
+
+        def declare(stream: BridgedStream) -> None:
+            stream.primary_keys = stream.declared.keys(stream.primary_keys or ())
+            stream.decimal_text = lambda: self.settings.decimal_format == "string"
+
         streams: list[Stream] = []
         for endpoint in CATALOGUE:
             if version == "v1" and not endpoint.v1:
                 continue
+            declared = Declared(aliases.get(endpoint.name, {}), organisation)
             parent = DualEntryStream(
-                self, endpoint, load_schema(endpoint.name), lambda: self.shared
+                self,
+                endpoint,
+                declared.schema(load_schema(endpoint.name)),
+                lambda: self.shared,
             )
+            parent.declared = declared
+            declare(parent)
             streams.append(parent)
             for lines in endpoint.lines:
                 child_name = endpoint.child_name(lines)
+                declared = Declared(aliases.get(child_name, {}), organisation)
                 child = LineStream(
                     self,
                     name=child_name,
                     parent_type=DualEntryStream,
                     parent_keys=endpoint.primary_keys,
                     lines=lines,
-                    schema=load_schema(child_name),
+                    schema=declared.schema(load_schema(child_name)),
                 )
+                child.declared = declared
+                declare(child)
                 parent.add_lines(child)
                 streams.append(child)
         return streams
@@ -284,6 +303,20 @@ class TapDualEntry(BridgedTap):
             cls.logger.error("%s", error)
             ctx.exit(1)
         return super().cb_config(ctx, param, value)
+
+    @classmethod
+    def cb_discover(
+        cls,
+        ctx: click.Context,
+        param: click.Option,
+        value: bool,
+    ) -> None:
+        """``--discover``: a setting that shapes the catalog and is wrong is one line."""
+        try:
+            super().cb_discover(ctx, param, value)
+        except DualEntryError as error:
+            cls.logger.error("%s", error)
+            ctx.exit(1)
 
     @classmethod
     def cb_test(

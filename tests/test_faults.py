@@ -237,7 +237,7 @@ def test_a_missing_key_is_an_error_not_a_fallback(tmp_path):
     assert "api_key" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_undeclared_fields_are_dropped_and_reported_once(emulator, caplog):
+def test_undeclared_fields_are_kept_and_reported_once(emulator, caplog):
     emu = emulator(rows={"customers": 200})
     config = base_config(emu)
     catalog = catalog_for(config, CUSTOMERS)
@@ -247,9 +247,28 @@ def test_undeclared_fields_are_dropped_and_reported_once(emulator, caplog):
         run = run_tap(config, catalog=catalog)
     assert run.exit_code == 0
     assert len(run.records("customers")) == 200
-    assert all("website" not in r for r in run.records("customers"))
+    served = {row["id"]: row["website"] for row in emu.table("customers").rows()}
+    for record in run.records("customers"):
+        assert "website" not in record
+        assert record["_unknown_fields"] == {"website": served[record["id"]]}
     reports = [r for r in caplog.records if "'website'" in r.getMessage()]
     assert len(reports) == 1
+    assert "kept in _unknown_fields" in reports[0].getMessage()
+
+
+def test_undeclared_fields_are_dropped_only_when_unknown_fields_is_deselected(emulator, caplog):
+    emu = emulator(rows={"customers": 30})
+    config = base_config(emu)
+    catalog = catalog_for(config, CUSTOMERS)
+    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == "customers")
+    del entry["schema"]["properties"]["website"]
+    for meta in entry["metadata"]:
+        if meta["breadcrumb"] == ["properties", "_unknown_fields"]:
+            meta["metadata"]["selected"] = False
+    with caplog.at_level(logging.WARNING):
+        run = run_tap(config, catalog=catalog)
+    assert run.exit_code == 0 and len(run.records("customers")) == 30
+    assert all("website" not in r and "_unknown_fields" not in r for r in run.records("customers"))
 
 
 def test_a_lossy_type_mismatch_fails_the_stream_without_showing_the_value(emulator, tmp_path):
