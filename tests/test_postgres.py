@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from dualentry_emulator import Emulator
+from dualentry_emulator import Behaviour, Emulator
 from harness import API_KEY, list_requests
 from meltano_harness import (
     MeltanoProject,
@@ -223,3 +223,41 @@ def test_rows_deleted_in_dualentry_are_retired_after_a_full_pass(pipeline):
     state = pipeline.state()
     assert state["customers"]["last_full_pass"]
     assert state["customers"]["replication_key_value"]
+
+
+def test_fields_the_schema_lacks_land_in_postgresql(tmp_path_factory):
+    """Issue 11: a field DualEntry sends that the schema does not list reaches the
+    warehouse: top-level ones in the _unknown_fields jsonb column, nested ones inside
+    their jsonb object, and a line's own in its line table's _unknown_fields."""
+    connection = _connect()
+    schema = f"tap_dualentry_test_{secrets.token_hex(4)}"
+    sys_dir = installed_sys_dir(tmp_path_factory.mktemp("meltano"))
+    project = MeltanoProject.create(tmp_path_factory.mktemp("unknown") / "project", sys_dir)
+    rows = {"customers": 40, "invoices": 30}
+    behaviour = Behaviour(undocumented_fields=True)
+    try:
+        with Emulator(API_KEY, seed=31, rows=rows, behaviour=behaviour) as emu:
+            loaded = Pipeline(emu, project, connection, schema)
+            loaded.streams = ["customers", "invoices", "invoices_items"]
+            loaded.run()
+            loaded.assert_matches_emulator()
+            for stream in loaded.streams:
+                assert loaded.column_types(stream)["_unknown_fields"] == "jsonb", stream
+            statement = sql.SQL("SELECT id, _unknown_fields, full_address FROM {}")
+            customers = emu.table("customers")
+            stored = loaded.query(statement.format(loaded.table("customers")))
+            assert len(stored) == 40
+            for pk, unknown, address in stored:
+                assert unknown == {"esg_rating": customers.row(pk)["esg_rating"]}
+                assert address is None or address["geo_precision"] == "rooftop"
+            statement = sql.SQL("SELECT items, _unknown_fields FROM {}")
+            for items, unknown in loaded.query(statement.format(loaded.table("invoices"))):
+                assert unknown["esg_rating"]["scale"] == "0-100"
+                assert all(line["carbon_kg"] for line in items)
+            statement = sql.SQL("SELECT _unknown_fields ->> 'carbon_kg' FROM {}")
+            carbon = loaded.query(statement.format(loaded.table("invoices_items")))
+            assert carbon and all(value for (value,) in carbon)
+    finally:
+        drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        connection.execute(drop)
+        connection.close()
