@@ -10,14 +10,11 @@ keeps it equal. Marked `compat`: not in `scripts/test --quick`.
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from compat_harness import (
     Stored,
@@ -32,7 +29,7 @@ from compat_targets import END, TARGETS, Target, render_table
 from dualentry_emulator import Emulator
 from harness import API_KEY, base_config, catalog_for, run_tap
 from meltano_harness import ROOT, expected_by_key, key_fields, money_columns
-from psycopg import sql
+from pg_harness import connect, dropped_after, fresh_schema_name, server
 
 # Parents with line streams, master data, nested JSON-number amounts (customer
 # prepayments' deposits), and workflows' version column (an alias by default).
@@ -107,27 +104,6 @@ def sync(tmp_path_factory) -> Sync:
     return Sync(inputs, current, delivered)
 
 
-def _postgres() -> Any:
-    host = os.environ.get("PGHOST") or "127.0.0.1"
-    try:
-        return psycopg.connect(host=host, autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as error:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"no PostgreSQL at {host}: {error}; scripts/test starts one")
-        pytest.skip(f"no PostgreSQL at {host} ({error}); run scripts/test")
-
-
-def _pg_settings(schema: str, database_key: str) -> dict[str, Any]:
-    return {
-        "host": os.environ.get("PGHOST") or "127.0.0.1",
-        "port": int(os.environ.get("PGPORT", "5432")),
-        "user": os.environ.get("PGUSER", "postgres"),
-        "password": os.environ.get("PGPASSWORD", ""),
-        database_key: os.environ.get("PGDATABASE", "postgres"),
-        "default_target_schema": schema,
-    }
-
-
 def _load_both_runs(target: Target, sync: Sync, workdir: Path) -> dict[str, Stored]:
     """Install the target, load both runs into it, read back every stream."""
     executable = installed(target)
@@ -156,10 +132,17 @@ def _load_both_runs(target: Target, sync: Sync, workdir: Path) -> dict[str, Stor
 def _through_postgres(
     target: Target, executable: Path, runs: list[Path], workdir: Path
 ) -> dict[str, Stored]:
-    connection = _postgres()
-    schema = f"compat_{secrets.token_hex(4)}"
+    connection = connect()
+    schema = fresh_schema_name("compat")
     meltanolabs = target.key == "meltanolabs-target-postgres"
-    config = _pg_settings(schema, "database" if meltanolabs else "dbname")
+    where = server()
+    config: dict[str, Any] = {
+        **where,
+        "port": int(where["port"]),
+        "default_target_schema": schema,
+    }
+    if not meltanolabs:
+        config["dbname"] = config.pop("database")
     if meltanolabs:
         config |= {
             "load_method": "upsert",
@@ -167,18 +150,15 @@ def _through_postgres(
             "activate_version": True,
             "hard_delete": False,
         }
-    try:
+    with dropped_after(connection, schema):
         for number, singer_input in enumerate(runs, 1):
             load(executable, config, singer_input, workdir / f"run{number}")
-        return {
+        stored = {
             stream: read_postgres(connection, schema, stream, soft_delete=meltanolabs)
             for stream in STREAMS
         }
-    finally:
-        connection.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-        )
-        connection.close()
+    connection.close()
+    return stored
 
 
 def _exact(value: Any) -> Decimal | None:
