@@ -114,6 +114,7 @@ def test_wheel_ships_the_package_and_its_schemas_only(wheel):
     assert shipped == SCHEMAS
     assert not [n for n in names if n.startswith(("tests/", "emulator/", "dualentry_emulator/"))]
     assert any(n.endswith("entry_points.txt") for n in names)
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
 
 @pytest.mark.thorough
