@@ -9,6 +9,7 @@ import logging
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from harness import (
@@ -22,6 +23,9 @@ from harness import (
     run_cli,
     run_tap,
 )
+
+from tap_dualentry.errors import OutputClosed
+from tap_dualentry.tap import EXIT_OUTPUT_CLOSED
 
 CUSTOMERS = ["customers"]
 
@@ -269,3 +273,12 @@ def test_a_target_that_stops_reading_ends_the_run_in_one_line(emulator, tmp_path
             m["record"]["id"] for m in received if m["type"] == "RECORD" and m["stream"] == stream
         } | {r["id"] for r in rerun.records(stream)}
         assert got == set(emu.table(stream).ids()), stream
+
+
+def test_the_one_line_messages_are_the_documented_ones():
+    """The README quotes these lines and the exit code; they stay in step with the code."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    assert OutputClosed.message in readme
+    assert "exit 141" in readme and EXIT_OUTPUT_CLOSED == 141
+    assert "did you mean 'page_size'? Rename or remove it" in readme
+    assert "Cannot reach the DualEntry API at <api_url> (connection refused)" in readme
