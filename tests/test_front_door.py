@@ -95,15 +95,23 @@ def test_a_state_file_that_is_not_a_state_is_refused_in_one_line(tmp_path, conte
 # --config
 
 
+def assert_config_refused(config: Path, *extra: str, expected: str) -> None:
+    """The tap given ``--config config`` exits 1 with one error line holding ``expected``."""
+    done = subprocess.run(
+        [*TAP_COMMAND, "--config", str(config), *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, extra
+    errors = error_lines(done.stderr)
+    assert len(errors) == 1 and expected in errors[0], done.stderr
+    assert "Traceback" not in done.stderr and not done.stdout
+
+
 def test_a_missing_config_file_is_one_line(tmp_path):
     missing = tmp_path / "nowhere" / "config.json"
-    done = subprocess.run(
-        [*TAP_COMMAND, "--config", str(missing)], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 1
-    errors = error_lines(done.stderr)
-    assert len(errors) == 1 and f"--config {missing}: no such file" in errors[0], done.stderr
-    assert "Traceback" not in done.stderr and not done.stdout
+    assert_config_refused(missing, expected=f"--config {missing}: no such file")
 
 
 @pytest.mark.parametrize(
@@ -117,16 +125,7 @@ def test_a_malformed_config_file_is_one_line(tmp_path, content, expected):
     config = tmp_path / "config.json"
     config.write_text(content)
     for extra in ([], ["--discover"], ["--test"]):
-        done = subprocess.run(
-            [*TAP_COMMAND, "--config", str(config), *extra],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 1, extra
-        errors = error_lines(done.stderr)
-        assert len(errors) == 1 and expected in errors[0], done.stderr
-        assert "Traceback" not in done.stderr and not done.stdout
+        assert_config_refused(config, *extra, expected=expected)
 
 
 @pytest.mark.parametrize(
