@@ -31,7 +31,7 @@ def emulator():
 # that also need Meltano's plugins installed share the worker that installs them once.
 SHARED_FIXTURE_GROUPS = {
     "test_postgres": "test_postgres",
-    "test_organisations": "test_postgres",
+    "test_organisations": "test_meltano",
     "test_meltano": "test_meltano",
     "test_sdk_standard": "test_sdk_standard",
 }

@@ -53,9 +53,9 @@ def test_two_organisations_load_side_by_side(tmp_path_factory):
             }
         return values
 
-    def run(**settings: str) -> None:
+    def run(*organisations: str, **settings: str) -> None:
         blocks = [
-            part for org in ORGANISATIONS for part in (f"tap-dualentry--{org}", "target-postgres")
+            part for org in organisations for part in (f"tap-dualentry--{org}", "target-postgres")
         ]
         done = project.run(*blocks, env=env(**settings))
         for key in keys.values():
@@ -71,7 +71,7 @@ def test_two_organisations_load_side_by_side(tmp_path_factory):
 
     try:
         with dropped_after(connection, *schemas.values()):
-            run()
+            run(*ORGANISATIONS)
             overlap = set(emus["acme"].table("customers").ids()) & set(
                 emus["globex"].table("customers").ids()
             )
@@ -108,7 +108,8 @@ def test_two_organisations_load_side_by_side(tmp_path_factory):
             gone = sorted(overlap)[:2]
             for pk in gone:
                 emus["acme"].table("customers").delete(pk)
-            run(TAP_DUALENTRY_FULL_PASS_INTERVAL_DAYS="0")
+            # Only acme runs again: its full pass's ACTIVATE_VERSION touches its own schema.
+            run("acme", TAP_DUALENTRY_FULL_PASS_INTERVAL_DAYS="0")
             live_acme = {row[1] for row in stored("acme", "customers")}
             assert not live_acme & set(gone)
             assert live_acme == set(emus["acme"].table("customers").ids())

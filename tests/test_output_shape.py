@@ -233,9 +233,17 @@ def test_workflows_version_is_written_as_workflow_version_by_default(emulator):
     [
         ({"workflow": {"version": "v"}}, "no stream 'workflow' (did you mean 'workflows'?)"),
         ({"workflows": {"versoin": "v"}}, "stream 'workflows' has no field 'versoin'"),
-        ({"workflows": {"version": "name"}}, "'workflows' already has a field named 'name'"),
-        ({"workflows": {"id": "workflow_id"}}, "'workflows.id' is a key or the bookmark"),
-        ({"workflows": ["version"]}, "field_aliases"),
+        pytest.param(
+            {"workflows": {"version": "name"}},
+            "'workflows' already has a field named 'name'",
+            marks=pytest.mark.thorough,
+        ),
+        pytest.param(
+            {"workflows": {"id": "workflow_id"}},
+            "'workflows.id' is a key or the bookmark",
+            marks=pytest.mark.thorough,
+        ),
+        pytest.param({"workflows": ["version"]}, "field_aliases", marks=pytest.mark.thorough),
     ],
 )
 def test_a_bad_field_alias_is_one_line(tmp_path, aliases, expected):
