@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from tap_dualentry.clock import Clock
 from tap_dualentry.errors import (
@@ -28,6 +29,7 @@ from tap_dualentry.errors import (
     BadRequestError,
     PersistentFaultError,
     StreamUnavailableError,
+    UnreachableError,
 )
 from tap_dualentry.ratelimit import BucketSpec, Pacer, RateLimiter, Unlimited
 from tap_dualentry.retry import RetryPolicy, retry_after_seconds
@@ -52,6 +54,18 @@ def describe_environment(api_url: str) -> str:
     return api_url
 
 
+class Reachability:
+    """Whether the API's host has answered anything this run.
+
+    A host that never answered is most likely a wrong ``api_url`` or a network that
+    does not reach it: its first connection failure stops the run at once, naming the
+    URL. Once it has answered, a failed connection is a transient fault and retried.
+    """
+
+    def __init__(self) -> None:
+        self.answered = False
+
+
 @dataclass
 class RequestStats:
     """What one stream's requests cost, for the run summary and the tests."""
@@ -73,6 +87,7 @@ class ApiAccess:
     pacer: Pacer
     policy: RetryPolicy
     sleep: Callable[[float], None]
+    reachability: Reachability = field(default_factory=Reachability)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, user_agent: str, clock: Clock) -> ApiAccess:
@@ -116,6 +131,7 @@ class ApiAccess:
             logger=logger,
             stream_name=name,
             sleep=self.sleep,
+            reachability=self.reachability,
         )
 
 
@@ -149,8 +165,11 @@ class DualEntryClient:
         logger: logging.Logger,
         stream_name: str,
         sleep: Callable[[float], None],
+        reachability: Reachability | None = None,
     ) -> None:
         self._api_url = api_url.rstrip("/")
+        self._api_key = api_key
+        self._reachability = reachability or Reachability()
         self._headers = {
             "X-API-KEY": api_key,
             "Accept": "application/json",
@@ -244,13 +263,17 @@ class DualEntryClient:
                 allow_redirects=False,
             )
             content = response.content  # reading the body may itself time out or reset
-        except requests.exceptions.Timeout:
-            raise _Retry("timed out") from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError):
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
+            self._raise_if_unreachable(error)
+            if isinstance(error, requests.exceptions.Timeout):
+                raise _Retry("timed out") from None
+            raise _Retry("connection failed or was reset") from None
+        except requests.exceptions.ChunkedEncodingError:
             raise _Retry("connection failed or was reset") from None
         finally:
             # The server took its token between our send and now: let the pacer allow for it.
             self._pacer.settle()
+        self._reachability.answered = True
         status = response.status_code
         self.rate_limit_headers.update(
             name.lower() for name in response.headers if _RATE_LIMIT_HEADER.search(name)
@@ -276,6 +299,20 @@ class DualEntryClient:
         ):
             raise _Retry("HTTP 200 without a list 'items' and an integer 'count'")
         return body
+
+    def _raise_if_unreachable(self, error: requests.exceptions.RequestException) -> None:
+        """A connection never made, to a host that has not answered this run: stop."""
+        if self._reachability.answered:
+            return
+        reason = _connect_failure(error)
+        if reason is None:
+            return
+        url = self._api_url.replace(self._api_key, "***") if self._api_key else self._api_url
+        msg = (
+            f"Cannot reach the DualEntry API at {url} ({reason}). Check api_url, and that "
+            "this machine can reach that host."
+        )
+        raise UnreachableError(msg)
 
     def _raise_client_error(
         self, path: str, params: Sequence[tuple[str, str]], status: int, content: bytes
@@ -305,6 +342,22 @@ class DualEntryClient:
             "or deselect the stream."
         )
         raise StreamUnavailableError(msg)
+
+
+def _connect_failure(error: requests.exceptions.RequestException) -> str | None:
+    """Why a connection was never made, or None if it was (a reset or a read timeout)."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return "no answer to the connection attempt"
+    if not isinstance(error, requests.exceptions.ConnectionError) or isinstance(
+        error, requests.exceptions.ReadTimeout
+    ):
+        return None
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    if isinstance(reason, NameResolutionError):
+        return "host name not found"
+    if isinstance(reason, NewConnectionError):
+        return "connection refused" if "refused" in str(reason).lower() else "no connection"
+    return None
 
 
 def _error_messages(content: bytes) -> list[tuple[str, str]]:

@@ -15,8 +15,20 @@ class ConfigurationError(DualEntryError):
     """A setting is missing or invalid."""
 
 
-class AuthenticationError(DualEntryError):
+class RunStoppingError(DualEntryError):
+    """A failure every stream would meet the same way: it stops the whole run."""
+
+
+class AuthenticationError(RunStoppingError):
     """The API key was rejected (401/403 on authentication). Stops the whole run."""
+
+
+class UnreachableError(RunStoppingError):
+    """The API's host could not be reached at all (refused, unknown, silent)."""
+
+
+class InputFileError(DualEntryError):
+    """A file named on the command line (config, state, catalog) cannot be used."""
 
 
 class StreamUnavailableError(DualEntryError):
@@ -58,3 +70,13 @@ class Interrupted(BaseException):
         super().__init__(name)
         self.signum = signum
         self.name = name
+
+
+class OutputClosed(BaseException):
+    """The target stopped reading the tap's output (a closed pipe).
+
+    Derived from BaseException, as Interrupted: nothing on the way up may swallow it,
+    and nothing more can be written.
+    """
+
+    message = "The target stopped reading its input: see the target's log."

@@ -22,8 +22,10 @@ from typing import Any
 from singer_sdk import Stream, Tap
 
 from tap_dualentry.catalogue import Lines
+from tap_dualentry.declared import Shaper
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.sdk_bridge import BridgedStream
+from tap_dualentry.summary import StreamReport
 
 
 class LineStream(BridgedStream):
@@ -50,12 +52,15 @@ class LineStream(BridgedStream):
         self.primary_keys = [name for _, name in self._parent_keys] + [lines.key or "line_index"]
         self.state_partitioning_keys = []
         self.version: int | None = None
+        self.rows_written = 0
         self._schema_written = False
 
     @cached_property
-    def shaper(self) -> RecordShaper:
+    def shaper(self) -> Shaper:
         """Compiled on first use: a catalog given to the tap may narrow or retype the schema."""
-        return RecordShaper(self.name, self.effective_schema, SchemaDrift(self.name, self.logger))
+        return self.declared.shaper(
+            RecordShaper(self.name, self.effective_schema, SchemaDrift(self.name, self.logger))
+        )
 
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         """Lines only come from the parent's pages."""
@@ -89,12 +94,25 @@ class LineStream(BridgedStream):
                 "line_index": index,
             }
             self.write_record(self.shaper(row))
+            self.rows_written += 1
 
     def activate(self) -> None:
         """ACTIVATE_VERSION after the parent's complete full pass."""
         if self.selected and self.version is not None:
             self._ensure_schema()
             self.write_activate_version(self.version)
+
+    def report(self) -> StreamReport:
+        """This run's figures for the summary: rows only, its parent made the requests."""
+        return StreamReport(
+            name=self.name,
+            rows=self.rows_written,
+            requests=0,
+            retries=0,
+            rate_limited=0,
+            seconds=0.0,
+            lines=True,
+        )
 
     def _ensure_schema(self) -> None:
         if not self._schema_written:

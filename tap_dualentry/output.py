@@ -4,7 +4,9 @@
   STATE and ACTIVATE_VERSION, instead of the SDK's flush after every message;
 * each stream keeps its own bookmarks (see ``stream.DualEntryStream``),
   so a STATE message from a stream carries only its part; the writer merges the
-  parts into the run's full state and always writes the whole of it;
+  parts into the run's full state and always writes the whole of it, leaving out
+  the empty bookmarks of streams that were not synced;
+* a target that stops reading (a closed pipe) ends the run with ``OutputClosed``;
 * while streams run in parallel, worker threads only enqueue (STATE snapshots
   are copied at that moment) and the main thread writes everything, so lines
   never interleave and a stream's STATE always follows its own records.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import queue
 import sys
 import threading
@@ -25,6 +28,7 @@ import msgspec
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter, SingerMessageType
 from singer_sdk.singerlib.encoding.simple import Message, StateMessage
 
+from tap_dualentry.errors import OutputClosed
 from tap_dualentry.records import PlainDecimal
 
 _FLUSHING = {SingerMessageType.STATE, SingerMessageType.ACTIVATE_VERSION}
@@ -48,6 +52,7 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
     def __init__(self, stream: IO[bytes] | None = None) -> None:
         super().__init__()
         self._stream = stream
+        self.closed = False  # the target stopped reading: nothing more can be written
         self._state: dict[str, Any] = {}
         self._queue: queue.Queue[Message] | None = None
         self._writer_thread: threading.Thread | None = None
@@ -66,6 +71,8 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         return _encoder.encode(message.to_dict()) + b"\n"
 
     def write_message(self, message: Message) -> None:
+        if self.closed:
+            raise OutputClosed
         pending = self._queue
         if pending is not None and threading.current_thread() is not self._writer_thread:
             if isinstance(message, StateMessage):
@@ -78,22 +85,45 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         if isinstance(message, StateMessage):
             message = StateMessage(value=self._merge(message.value))
         out = self._out
-        out.write(self.serialize_message(message))
-        if message.type in _FLUSHING:
-            out.flush()
+        with self._closing_on_broken_pipe():
+            out.write(self.serialize_message(message))
+            if message.type in _FLUSHING:
+                out.flush()
 
     def _merge(self, part: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in part.items():
             if key == "bookmarks" and isinstance(value, Mapping):
                 bookmarks = self._state.setdefault("bookmarks", {})
                 for stream, stream_state in value.items():
-                    bookmarks[stream] = copy.deepcopy(stream_state)
+                    if stream_state:
+                        bookmarks[stream] = copy.deepcopy(stream_state)
+                    else:
+                        # A stream not synced (or not yet): no bookmark, not an empty one.
+                        bookmarks.pop(stream, None)
             else:
                 self._state[key] = copy.deepcopy(value)
         return self._state
 
     def flush(self) -> None:
-        self._out.flush()
+        with self._closing_on_broken_pipe():
+            self._out.flush()
+
+    @contextmanager
+    def _closing_on_broken_pipe(self) -> Iterator[None]:
+        """A write the target no longer reads ends the run (``OutputClosed``).
+
+        Standard output is pointed at the null device, so the interpreter's last flush
+        of what is still buffered neither fails nor prints a traceback.
+        """
+        try:
+            yield
+        except BrokenPipeError:
+            self.closed = True
+            if self._stream is None:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            raise OutputClosed from None
 
     @contextmanager
     def parallel(self) -> Iterator[queue.Queue[Message]]:

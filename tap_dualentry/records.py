@@ -5,7 +5,10 @@ and pass a decimal string through a ``number`` field unchanged; it also costs
 more CPU than anything else per record. Instead each stream compiles its schema
 into converters that:
 
-* drop fields the schema does not declare, reporting each one once per run;
+* keep fields the schema does not declare, reporting each one once per run: a
+  top-level one in the record's ``_unknown_fields`` object (when the schema has
+  it), a nested one in its object (when the object's schema allows other fields),
+  and drop it only where the schema has room for it nowhere;
 * convert only losslessly: decimal strings to exact ``Decimal`` numbers (never
   float), ``"true"``/``"false"`` to booleans, integral strings to integers;
 * fail with the field's path and the two types, never the value, when a value
@@ -26,6 +29,8 @@ from typing import Any
 from tap_dualentry.errors import RecordTypeError
 
 Converter = Callable[[Any], Any]
+# Where a record keeps the top-level fields DualEntry sent that its schema lacks.
+UNKNOWN_FIELDS = "_unknown_fields"
 
 _JSON_NAMES = {
     bool: "boolean",
@@ -140,6 +145,17 @@ class RecordShaper:
         }
         drift = self._drift
         root = not path
+        # A field the schema does not list is never dropped where the schema has room
+        # for it: the record's _unknown_fields, or an object open to other fields.
+        collect = root and UNKNOWN_FIELDS in properties
+        keep = not root and schema.get("additionalProperties", True) is not False
+        fate = (
+            f"is kept in {UNKNOWN_FIELDS} (not in the schema)"
+            if collect
+            else "is kept in its object (not in the schema)"
+            if keep
+            else "is dropped (not in the schema)"
+        )
 
         def convert_object(value: Any) -> Any:  # noqa: ANN401
             if not isinstance(value, dict):
@@ -161,11 +177,11 @@ class RecordShaper:
                     continue
                 converter = converters.get(key)
                 if converter is None:
-                    drift.report(
-                        SchemaDrift.UNDECLARED,
-                        f"{path}.{key}" if path else key,
-                        "is dropped (not in the schema)",
-                    )
+                    drift.report(SchemaDrift.UNDECLARED, f"{path}.{key}" if path else key, fate)
+                    if collect:
+                        result.setdefault(UNKNOWN_FIELDS, {})[key] = item
+                    elif keep:
+                        result[key] = item
                     continue
                 result[key] = converter(item)
             return result

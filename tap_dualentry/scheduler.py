@@ -9,6 +9,7 @@ failure stops everything, since every stream would fail the same way.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -16,14 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tap_dualentry.errors import AuthenticationError, DualEntryError
+from tap_dualentry.errors import DualEntryError, OutputClosed, RunStoppingError
 
 if TYPE_CHECKING:
     from singer_sdk import Stream
+    from singer_sdk.singerlib.encoding.simple import Message
 
     from tap_dualentry.output import SingerOutput
 
 logger = logging.getLogger("tap-dualentry")
+UNWIND_POLLS = 200  # of 0.05 s: how long a closed output waits for the workers to stop
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def sync_one(stream: Stream) -> Failure | None:
     try:
         stream.sync()
         stream.finalize_state_progress_markers()
-    except AuthenticationError as error:
+    except RunStoppingError as error:
         return Failure(stream.name, str(error), fatal=True)
     except DualEntryError as error:
         logger.error("%s", error)
@@ -86,7 +89,11 @@ def _sync_parallel(
                 stream = todo.get_nowait()
             except queue.Empty:
                 return
-            failure = sync_one(stream)
+            try:
+                failure = sync_one(stream)
+            except OutputClosed:
+                stop.set()  # the main thread, which writes, has met it too
+                return
             if failure is not None:
                 with lock:
                     failures.append(failure)
@@ -101,12 +108,30 @@ def _sync_parallel(
         ]
         for worker in workers:
             worker.start()
-        while True:
-            try:
-                output.write_queued(messages.get(timeout=0.05))
-                continue
-            except queue.Empty:
-                pass
-            if not any(worker.is_alive() for worker in workers) and messages.empty():
-                break
+        try:
+            while True:
+                try:
+                    output.write_queued(messages.get(timeout=0.05))
+                    continue
+                except queue.Empty:
+                    pass
+                if not any(worker.is_alive() for worker in workers) and messages.empty():
+                    break
+        except OutputClosed:
+            stop.set()
+            _let_workers_unwind(messages, workers)
+            raise
     return sorted(failures, key=lambda failure: failure.fatal, reverse=True)
+
+
+def _let_workers_unwind(
+    messages: queue.Queue[Message], workers: Sequence[threading.Thread]
+) -> None:
+    """Discard queued messages until the workers stop (each meets the closed output at
+    its next message), so none stays blocked on a full queue; bounded, since a worker
+    may be waiting on the API."""
+    for _ in range(UNWIND_POLLS):
+        if not any(worker.is_alive() for worker in workers):
+            return
+        with contextlib.suppress(queue.Empty):
+            messages.get(timeout=0.05)

@@ -9,18 +9,22 @@ member when a release changes it. ``ruff``'s SLF001 applies everywhere else.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.singerlib.encoding.simple import RecordMessage
+from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage
+
+from tap_dualentry.conform import OutputShape
+from tap_dualentry.declared import NOTHING_ADDED, Declared
 
 if TYPE_CHECKING:
     from types import FrameType
 
     from singer_sdk.helpers.types import TapState
+    from singer_sdk.mapper import StreamMap
 
 
 class BridgedStream(Stream):
@@ -29,7 +33,13 @@ class BridgedStream(Stream):
     ``state`` is what this stream's STATE messages carry. A stream that does not
     ``write_state`` also keeps its bookkeeping in that private dict, away from the
     run's shared state, which other streams change from other threads.
+
+    Every SCHEMA and RECORD leaves through ``conform.OutputShape`` of its stream map:
+    ``decimal_text`` (set by the tap) says whether numbers are written as text.
     """
+
+    decimal_text: Callable[[], bool] = staticmethod(lambda: False)
+    declared: Declared = NOTHING_ADDED
 
     def __init__(
         self,
@@ -41,6 +51,8 @@ class BridgedStream(Stream):
         write_state: bool,
     ) -> None:
         super().__init__(tap=tap, schema=schema, name=name)
+        self._output_shapes: dict[int, tuple[StreamMap, OutputShape]] = {}
+        self._dropped_reported: set[str] = set()
         self._state_view = state
         self._writes_state = write_state
         if not write_state:
@@ -98,25 +110,63 @@ class BridgedStream(Stream):
     def _selects_every_field(self) -> bool:
         return all(self.mask.values())
 
+    def output_shape(self, stream_map: StreamMap) -> OutputShape:
+        """The shape of one stream map's output, compiled on first use."""
+        shapes = self._output_shapes
+        known = shapes.get(id(stream_map))
+        if known is not None and known[0] is stream_map:
+            return known[1]
+        options = stream_map.flattening_options
+        separator = options.separator if options and stream_map.flattening_enabled else None
+        shape = OutputShape(
+            stream_map.transformed_schema,
+            decimal_text=self.decimal_text(),
+            separator=separator,
+            dropped=self._report_dropped,
+        )
+        shapes[id(stream_map)] = (stream_map, shape)
+        return shape
+
+    def _report_dropped(self, key: str) -> None:
+        if key not in self._dropped_reported:
+            self._dropped_reported.add(key)
+            self.logger.warning(
+                "Stream '%s': field '%s' has no column in the output schema and is dropped "
+                "(select _unknown_fields to keep such fields)",
+                self.name,
+                key,
+            )
+
+    def _generate_schema_messages(self) -> Generator[SchemaMessage, None, None]:
+        """Stream._generate_schema_messages, each SCHEMA as ``conform`` shapes it: the
+        SDK's is what its stream maps and flattening make, with no public hook after."""
+        maps = {stream_map.stream_alias: stream_map for stream_map in self.stream_maps}
+        for message in super()._generate_schema_messages():
+            message.schema = self.output_shape(maps[message.stream]).schema
+            yield message
+
     def _generate_record_messages(
         self, record: dict[str, Any]
     ) -> Generator[RecordMessage, None, None]:
-        """Stream._generate_record_messages, without its selection walk when no field
-        is deselected.
+        """Stream._generate_record_messages, each RECORD as ``conform`` shapes it, and
+        without the SDK's selection walk when no field is deselected.
 
         That walk visits every record, nested objects included, and cost about a tenth
         of the tap's time per record while removing nothing; type conformance is off
         (records.py shapes), so the SDK's path would do nothing else.
         """
         if not self._selects_every_field:
-            yield from super()._generate_record_messages(record)
+            maps = {stream_map.stream_alias: stream_map for stream_map in self.stream_maps}
+            for message in super()._generate_record_messages(record):
+                message.record = self.output_shape(maps[message.stream])(message.record)
+                yield message
             return
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
                 yield RecordMessage(
                     stream=stream_map.stream_alias,
-                    record=mapped,
+                    record=self.output_shape(stream_map)(mapped),
                     version=self._stream_version,
                     time_extracted=dt.datetime.now(dt.UTC),
                 )

@@ -8,20 +8,25 @@ date), and is the only reader of raw config in the tap.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_dualentry.catalogue import FILTER_SETTINGS, RECORD_STATUSES
+from tap_dualentry.catalogue import CATALOGUE, FILTER_SETTINGS, RECORD_STATUSES, load_schema
 from tap_dualentry.errors import ConfigurationError
 from tap_dualentry.timestamps import format_timestamp, parse_timestamp
 
 PRODUCTION_URL = "https://api.dualentry.com"
 API_VERSIONS = ("v1", "v2")
 DEFAULT_API_VERSION = "v2"
+DECIMAL_FORMATS = ("number", "string")
+# SQLAlchemy reserves the bind parameter name `version`: a table with such a column
+# cannot retire rows after ACTIVATE_VERSION in MeltanoLabs target-postgres.
+DEFAULT_FIELD_ALIASES = {"workflows": {"version": "workflow_version"}}
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -221,6 +226,41 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="User agent",
         description="User-Agent header; default tap-dualentry/<version>.",
     ),
+    th.Property(
+        "decimal_format",
+        th.StringType(),
+        default="number",
+        allowed_values=list(DECIMAL_FORMATS),
+        title="Decimal format",
+        description=(
+            "How money, quantities and rates are written: number (exact JSON numbers with "
+            "the digits DualEntry sent; SQL targets that keep them make numeric columns) or "
+            'string (the same digits as strings, declared {"type": "string", "format": '
+            '"x-singer.decimal"}, for targets that turn JSON numbers into floats).'
+        ),
+    ),
+    th.Property(
+        "field_aliases",
+        th.ObjectType(additional_properties=th.ObjectType(additional_properties=th.StringType())),
+        default=DEFAULT_FIELD_ALIASES,
+        title="Field aliases",
+        description=(
+            "Names to write top-level fields under, per stream: {stream: {field: name}}. "
+            "The default writes workflows' version as workflow_version, a column name in "
+            "which SQLAlchemy-based targets (MeltanoLabs target-postgres among them) cannot "
+            "retire deleted rows. Set {} to keep every name as DualEntry sends it."
+        ),
+    ),
+    th.Property(
+        "organisation",
+        th.StringType(min_length=1),
+        title="Organisation",
+        description=(
+            "A name for the DualEntry organisation this key reads. When set, every record "
+            "carries it in an organisation column that leads each stream's primary key, so "
+            "several organisations load side by side without key collisions."
+        ),
+    ),
 ).to_dict()
 
 
@@ -293,6 +333,9 @@ class Settings:
     lookback_minutes: float
     emit_activate_version_messages: bool
     user_agent: str | None
+    decimal_format: str = "number"
+    field_aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    organisation: str | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -346,4 +389,91 @@ class Settings:
             lookback_minutes=_checked_number(config, "lookback_minutes"),
             emit_activate_version_messages=bool(_given(config, "emit_activate_version_messages")),
             user_agent=str(config.get("user_agent") or "") or None,
+            decimal_format=_decimal_format(config),
+            field_aliases=field_aliases(config),
+            organisation=organisation(config),
         )
+
+
+def _decimal_format(config: Mapping[str, Any]) -> str:
+    value = str(_given(config, "decimal_format"))
+    if value not in DECIMAL_FORMATS:
+        msg = f"decimal_format '{value}' is not one of {', '.join(DECIMAL_FORMATS)}."
+        raise ConfigurationError(msg)
+    return value
+
+
+def field_aliases(config: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """``field_aliases``, checked: {stream: {field: alias}}, names non-empty and distinct."""
+    value = _given(config, "field_aliases")
+    usage = 'field_aliases must map streams to {field: name} objects, e.g. {"workflows": '
+    usage += '{"version": "workflow_version"}}.'
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(usage)
+    aliases: dict[str, dict[str, str]] = {}
+    for stream, renames in value.items():
+        if not isinstance(renames, Mapping) or not all(
+            isinstance(name, str) and name and isinstance(alias, str) and alias
+            for name, alias in renames.items()
+        ):
+            raise ConfigurationError(f"{usage} The entry for '{stream}' is not one.")
+        if len(set(renames.values())) < len(renames):
+            msg = f"field_aliases: two fields of '{stream}' have the same alias."
+            raise ConfigurationError(msg)
+        _check_aliases(str(stream), renames)
+        aliases[str(stream)] = dict(renames)
+    return aliases
+
+
+def _check_aliases(stream: str, renames: Mapping[str, str]) -> None:
+    """Each renamed field exists, is not a key or the replication key, and its new
+    name is free."""
+    keys: dict[str, tuple[str, ...]] = {}
+    for endpoint in CATALOGUE:
+        keys[endpoint.name] = endpoint.primary_keys
+        for lines in endpoint.lines:
+            parent = tuple(f"parent_{key}" for key in endpoint.primary_keys)
+            keys[endpoint.child_name(lines)] = (*parent, lines.key or "line_index")
+    if stream not in keys:
+        nearest = difflib.get_close_matches(stream, list(keys), n=1)
+        hint = f" (did you mean '{nearest[0]}'?)" if nearest else ""
+        msg = f"field_aliases: there is no stream '{stream}'{hint}."
+        raise ConfigurationError(msg)
+    fields = load_schema(stream).get("properties", {})
+    reserved = {*keys[stream], "updated_at"}
+    taken = (set(fields) - set(renames)) | {"_unknown_fields", "organisation"}
+    for name, alias in renames.items():
+        if name not in fields:
+            msg = f"field_aliases: stream '{stream}' has no field '{name}'."
+        elif name in reserved:
+            msg = f"field_aliases: '{stream}.{name}' is a key or the bookmark and keeps its name."
+        elif alias in taken:
+            msg = f"field_aliases: '{stream}' already has a field named '{alias}'."
+        else:
+            continue
+        raise ConfigurationError(msg)
+
+
+def organisation(config: Mapping[str, Any]) -> str | None:
+    """``organisation``, stripped; None when not set."""
+    value = config.get("organisation")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.strip():
+        msg = "organisation must be a non-empty name, such as the client's short name."
+        raise ConfigurationError(msg)
+    return value.strip()
+
+
+def unknown_settings(config: Mapping[str, Any], known: Iterable[str]) -> list[str]:
+    """One line per setting the tap does not know, naming the nearest known setting."""
+    names = list(known)
+    messages = []
+    for name in sorted(set(config) - set(names)):
+        nearest = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = f"did you mean '{nearest[0]}'? " if nearest else ""
+        messages.append(
+            f"unknown setting '{name}': {hint}Rename or remove it "
+            "(tap-dualentry --about lists every setting)."
+        )
+    return messages

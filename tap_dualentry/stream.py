@@ -316,8 +316,10 @@ class DualEntryStream(BridgedStream):
             delivery=Delivery(
                 # Compiled now, not at construction: a catalog given to the tap may
                 # narrow or retype the schema.
-                shape=RecordShaper(
-                    self.name, self.effective_schema, SchemaDrift(self.name, self.logger)
+                shape=self.declared.shaper(
+                    RecordShaper(
+                        self.name, self.effective_schema, SchemaDrift(self.name, self.logger)
+                    )
                 ),
                 derive=self.derive,
                 key_of=self.key_of,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import json
 import signal
 import sys
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import click
 from singer_sdk.exceptions import ConfigValidationError
@@ -17,20 +16,35 @@ from singer_sdk.singerlib.encoding.simple import StateMessage
 from tap_dualentry.api import ApiAccess
 from tap_dualentry.catalogue import CATALOGUE, load_schema
 from tap_dualentry.clock import SYSTEM_CLOCK, Clock
-from tap_dualentry.errors import ConfigurationError, DualEntryError, Interrupted
+from tap_dualentry.declared import Declared
+from tap_dualentry.errors import (
+    ConfigurationError,
+    DualEntryError,
+    InputFileError,
+    Interrupted,
+    OutputClosed,
+)
+from tap_dualentry.inputs import parse_json_object, parse_state, read_json_object
 from tap_dualentry.lines import LineStream
 from tap_dualentry.output import SingerOutput
 from tap_dualentry.probe import render_json, render_text, run_probe
 from tap_dualentry.scheduler import Failure, sync_streams
-from tap_dualentry.sdk_bridge import BridgedTap
+from tap_dualentry.sdk_bridge import BridgedStream, BridgedTap
 from tap_dualentry.settings import (
     CONFIG_SCHEMA,
     Settings,
     discovery_api_version,
+    field_aliases,
     redact_secrets,
+    unknown_settings,
 )
+from tap_dualentry.settings import organisation as settings_organisation
 from tap_dualentry.stream import DualEntryStream, SharedRun
 from tap_dualentry.summary import log_summary
+
+# A target that stops reading ends the run as a closed pipe ends a shell pipeline
+# (128 + SIGPIPE), distinct from 1 (a stream failed) and 130/143 (interrupted).
+EXIT_OUTPUT_CLOSED = 141
 
 if TYPE_CHECKING:
     from singer_sdk import Stream
@@ -95,6 +109,7 @@ class TapDualEntry(BridgedTap):
 
     def review_config_errors(self, errors: list[str]) -> list[str]:
         """The SDK's JSON Schema checks, then ours; messages never show the API key."""
+        errors = [*unknown_settings(self.config, self.config_jsonschema["properties"]), *errors]
         if not errors:
             try:
                 Settings.from_config(self.config)
@@ -105,26 +120,42 @@ class TapDualEntry(BridgedTap):
     # Streams
 
     def discover_streams(self) -> list[Stream]:
-        """Every catalogue entry served by the configured API version, and its line streams."""
+        """Every catalogue entry served by the configured API version, and its line streams,
+        each with what the tap adds to its schema file (see declared.py)."""
         version = discovery_api_version(self.config)
+        aliases, organisation = field_aliases(self.config), settings_organisation(self.config)
+
+        def declare(stream: BridgedStream) -> None:
+            stream.primary_keys = stream.declared.keys(stream.primary_keys or ())
+            stream.decimal_text = lambda: self.settings.decimal_format == "string"
+
         streams: list[Stream] = []
         for endpoint in CATALOGUE:
             if version == "v1" and not endpoint.v1:
                 continue
+            declared = Declared(aliases.get(endpoint.name, {}), organisation)
             parent = DualEntryStream(
-                self, endpoint, load_schema(endpoint.name), lambda: self.shared
+                self,
+                endpoint,
+                declared.schema(load_schema(endpoint.name)),
+                lambda: self.shared,
             )
+            parent.declared = declared
+            declare(parent)
             streams.append(parent)
             for lines in endpoint.lines:
                 child_name = endpoint.child_name(lines)
+                declared = Declared(aliases.get(child_name, {}), organisation)
                 child = LineStream(
                     self,
                     name=child_name,
                     parent_type=DualEntryStream,
                     parent_keys=endpoint.primary_keys,
                     lines=lines,
-                    schema=load_schema(child_name),
+                    schema=declared.schema(load_schema(child_name)),
                 )
+                child.declared = declared
+                declare(child)
                 parent.add_lines(child)
                 streams.append(child)
         return streams
@@ -161,7 +192,11 @@ class TapDualEntry(BridgedTap):
         output.write_message(StateMessage(value=copy.deepcopy(self.state)))
         failures = sync_streams(streams, output, self.settings.max_parallel_streams)
         output.flush()
-        reports = [stream.report() for stream in streams if isinstance(stream, DualEntryStream)]
+        reports = []
+        for stream in streams:
+            if isinstance(stream, DualEntryStream):
+                reports.append(stream.report())
+                reports += [lines.report() for lines in stream.lines if lines.selected]
         log_summary(self.logger, reports, self.clock.monotonic() - started)
         return self._report(failures)
 
@@ -212,8 +247,8 @@ class TapDualEntry(BridgedTap):
         try:
             tap = cls(
                 config=config.config if config else {},
-                state=json.loads(state.read()) if state is not None and not probe else None,
-                catalog=json.loads(catalog.read()) if catalog is not None else None,
+                state=None if probe else _read_state(state),
+                catalog=_read_catalog(catalog),
                 parse_env_config=bool(config and config.parse_env),
                 validate_config=True,
             )
@@ -224,6 +259,13 @@ class TapDualEntry(BridgedTap):
         except DualEntryError as error:
             cls.logger.error("%s", error)
             sys.exit(1)
+        except OutputClosed:
+            cls.logger.error(
+                "%s Nothing was written after that point, so no state the target may "
+                "have saved covers rows it did not receive.",
+                OutputClosed.message,
+            )
+            sys.exit(EXIT_OUTPUT_CLOSED)
         except Interrupted as interrupted:
             sys.stdout.flush()
             cls.logger.error(
@@ -260,6 +302,37 @@ class TapDualEntry(BridgedTap):
         return command
 
     @classmethod
+    def cb_config(
+        cls,
+        ctx: click.Context,
+        param: click.Option,
+        value: tuple[str, ...],
+    ) -> _ConfigInput:
+        """``--config``: each file must exist and hold a JSON object; else one line."""
+        try:
+            for path in value:
+                if path != "ENV":
+                    read_json_object(path, "--config")
+        except InputFileError as error:
+            cls.logger.error("%s", error)
+            ctx.exit(1)
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
+    def cb_discover(
+        cls,
+        ctx: click.Context,
+        param: click.Option,
+        value: bool,
+    ) -> None:
+        """``--discover``: a setting that shapes the catalog and is wrong is one line."""
+        try:
+            super().cb_discover(ctx, param, value)
+        except DualEntryError as error:
+            cls.logger.error("%s", error)
+            ctx.exit(1)
+
+    @classmethod
     def cb_test(
         cls,
         ctx: click.Context,
@@ -285,3 +358,16 @@ class TapDualEntry(BridgedTap):
             cls.logger.error("Connection test failed: %s", error)
             ctx.exit(1)
         ctx.exit(0)
+
+
+def _read_state(state: IO[str] | None) -> dict[str, Any] | None:
+    """``--state``: a state, a STATE message or Meltano's state, or one line why not."""
+    if state is None:
+        return None
+    return parse_state(state.read(), f"--state {state.name}")
+
+
+def _read_catalog(catalog: IO[str] | None) -> dict[str, Any] | None:
+    if catalog is None:
+        return None
+    return parse_json_object(catalog.read(), f"--catalog {catalog.name}")

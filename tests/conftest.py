@@ -27,11 +27,18 @@ def emulator():
 
 
 # Modules whose tests share one expensive fixture (a Meltano project and database, the
-# SDK's class-scoped sync): their tests stay on one worker under pytest-xdist.
-SHARED_FIXTURE_MODULES = {"test_postgres", "test_meltano", "test_sdk_standard"}
+# SDK's class-scoped sync): their tests stay on one worker under pytest-xdist. Modules
+# that also need Meltano's plugins installed share the worker that installs them once.
+SHARED_FIXTURE_GROUPS = {
+    "test_postgres": "test_postgres",
+    "test_organisations": "test_meltano",
+    "test_meltano": "test_meltano",
+    "test_sdk_standard": "test_sdk_standard",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.stem in SHARED_FIXTURE_MODULES:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+        group = SHARED_FIXTURE_GROUPS.get(item.path.stem)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -15,6 +15,7 @@ import pytest
 from dualentry_emulator import Behaviour
 from harness import base_config, catalog_for, list_requests, run_tap
 
+from tap_dualentry.catalogue import load_schema
 from tap_dualentry.timestamps import canonical
 
 CUSTOMERS = ["customers"]
@@ -22,11 +23,15 @@ STATUS_PASSES = 3  # draft, posted, archived
 
 
 def expected_record(row: dict, status: str) -> dict:
-    """An emulator row as the tap must deliver it: the API's fields plus derived times."""
+    """An emulator row as the tap must deliver it: the API's fields plus derived times and
+    the status it was read under, and every other property of the schema null
+    (_unknown_fields too: there are none)."""
     created = canonical((row.get("created_by") or {}).get("timestamp"))
     updated = canonical((row.get("updated_by") or {}).get("timestamp")) or created
+    every = dict.fromkeys([*load_schema("customers")["properties"], "_unknown_fields"])
     # company_id says which company filter the row was read under: none here.
     return {
+        **every,
         **row,
         "updated_at": updated,
         "created_at": created,

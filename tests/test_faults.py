@@ -237,19 +237,43 @@ def test_a_missing_key_is_an_error_not_a_fallback(tmp_path):
     assert "api_key" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_undeclared_fields_are_dropped_and_reported_once(emulator, caplog):
-    emu = emulator(rows={"customers": 200})
-    config = base_config(emu)
+def catalog_without_website(config):
+    """The customers catalog with `website` left out of its schema: a field the API
+    sends that the schema does not list. Returns the catalog and the stream's entry."""
     catalog = catalog_for(config, CUSTOMERS)
     entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == "customers")
     del entry["schema"]["properties"]["website"]
+    return catalog, entry
+
+
+def test_undeclared_fields_are_kept_and_reported_once(emulator, caplog):
+    emu = emulator(rows={"customers": 200})
+    config = base_config(emu)
+    catalog, _ = catalog_without_website(config)
     with caplog.at_level(logging.WARNING):
         run = run_tap(config, catalog=catalog)
     assert run.exit_code == 0
     assert len(run.records("customers")) == 200
-    assert all("website" not in r for r in run.records("customers"))
+    served = {row["id"]: row["website"] for row in emu.table("customers").rows()}
+    for record in run.records("customers"):
+        assert "website" not in record
+        assert record["_unknown_fields"] == {"website": served[record["id"]]}
     reports = [r for r in caplog.records if "'website'" in r.getMessage()]
     assert len(reports) == 1
+    assert "kept in _unknown_fields" in reports[0].getMessage()
+
+
+def test_undeclared_fields_are_dropped_only_when_unknown_fields_is_deselected(emulator, caplog):
+    emu = emulator(rows={"customers": 30})
+    config = base_config(emu)
+    catalog, entry = catalog_without_website(config)
+    for meta in entry["metadata"]:
+        if meta["breadcrumb"] == ["properties", "_unknown_fields"]:
+            meta["metadata"]["selected"] = False
+    with caplog.at_level(logging.WARNING):
+        run = run_tap(config, catalog=catalog)
+    assert run.exit_code == 0 and len(run.records("customers")) == 30
+    assert all("website" not in r and "_unknown_fields" not in r for r in run.records("customers"))
 
 
 def test_a_lossy_type_mismatch_fails_the_stream_without_showing_the_value(emulator, tmp_path):
@@ -282,5 +306,5 @@ def test_connection_check_reports_success_and_failures(emulator, tmp_path):
     )
     assert unreachable.exit_code == 1
     assert "Connection test failed" in unreachable.stderr
-    assert "connection failed" in unreachable.stderr
+    assert "Cannot reach the DualEntry API at http://127.0.0.1:9" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr

@@ -20,6 +20,7 @@ import pytest
 from harness import load_script
 
 from tap_dualentry.catalogue import CATALOGUE
+from tap_dualentry.settings import DEFAULT_FIELD_ALIASES
 
 ROOT = Path(__file__).resolve().parent.parent
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
@@ -98,7 +99,10 @@ def test_wheel_installs_and_discovers_every_stream_from_its_own_files(wheel, con
     assert sorted(streams) == SCHEMAS
     for name in SCHEMAS:
         shipped = json.loads((ROOT / "schemas" / f"{name}.json").read_text("utf-8"))
-        assert streams[name]["schema"]["properties"].keys() == shipped["properties"].keys()
+        # The file's fields, under their default aliases, and the tap's _unknown_fields.
+        aliases = DEFAULT_FIELD_ALIASES.get(name, {})
+        expected = [aliases.get(field, field) for field in shipped["properties"]]
+        assert list(streams[name]["schema"]["properties"]) == [*expected, "_unknown_fields"]
     parents = {e.name: list(e.primary_keys) for e in CATALOGUE}
     for name, keys in parents.items():
         assert streams[name]["key_properties"] == keys, name
@@ -114,6 +118,7 @@ def test_wheel_ships_the_package_and_its_schemas_only(wheel):
     assert shipped == SCHEMAS
     assert not [n for n in names if n.startswith(("tests/", "emulator/", "dualentry_emulator/"))]
     assert any(n.endswith("entry_points.txt") for n in names)
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
 
 @pytest.mark.thorough

@@ -16,7 +16,6 @@ CI a missing server fails the tests; elsewhere they skip with the reason.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from decimal import Decimal
@@ -24,7 +23,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from dualentry_emulator import Emulator
+from dualentry_emulator import Behaviour, Emulator
 from harness import API_KEY, list_requests
 from meltano_harness import (
     MeltanoProject,
@@ -38,28 +37,13 @@ from meltano_harness import (
     served_streams,
     table_sizes,
 )
+from pg_harness import connect, dropped_after, fresh_schema_name, target_postgres_env
 from psycopg import sql
 
 pytestmark = [pytest.mark.postgres, pytest.mark.meltano]
 
 STATE_ID = "dev:tap-dualentry-to-target-postgres"
 CUSTOMERS = 600  # several pages; every other table keeps the harness's small default
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def _connect() -> psycopg.Connection[Any]:
-    """A connection over 127.0.0.1 from the PG* variables (libpq reads the others)."""
-    host = os.environ.get("PGHOST") or "127.0.0.1"
-    try:
-        return psycopg.connect(host=host, autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as error:
-        reason = f"no PostgreSQL server at {host} with the PG* variables ({error})"
-        if _in_ci():
-            pytest.fail(f"{reason}; CI must provide one (scripts/test starts it)")
-        pytest.skip(f"{reason}; run scripts/test, which installs and starts one")
 
 
 class Pipeline:
@@ -74,14 +58,7 @@ class Pipeline:
     ) -> None:
         self.emu, self.project, self.connection, self.schema = emu, project, connection, schema
         self.streams = served_streams()
-        self.target = {
-            "TARGET_POSTGRES_HOST": os.environ.get("PGHOST") or "127.0.0.1",
-            "TARGET_POSTGRES_PORT": os.environ.get("PGPORT", "5432"),
-            "TARGET_POSTGRES_USER": os.environ.get("PGUSER", "postgres"),
-            "TARGET_POSTGRES_PASSWORD": os.environ.get("PGPASSWORD", ""),
-            "TARGET_POSTGRES_DATABASE": os.environ.get("PGDATABASE", "postgres"),
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-        }
+        self.target = target_postgres_env(schema)
 
     def env(self, **settings: str) -> dict[str, str]:
         return {**self.project.env(self.emu, self.streams, **settings), **self.target}
@@ -136,7 +113,7 @@ class Pipeline:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Iterator[Pipeline]:
-    connection = _connect()
+    connection = connect()
     schema = f"tap_dualentry_test_{secrets.token_hex(4)}"
     sys_dir = installed_sys_dir(tmp_path_factory.mktemp("meltano"))
     project = MeltanoProject.create(tmp_path_factory.mktemp("postgres") / "project", sys_dir)
@@ -225,3 +202,40 @@ def test_rows_deleted_in_dualentry_are_retired_after_a_full_pass(pipeline):
     state = pipeline.state()
     assert state["customers"]["last_full_pass"]
     assert newest_bookmark(state["customers"])
+
+
+def test_fields_the_schema_lacks_land_in_postgresql(tmp_path_factory):
+    """Issue 11: a field DualEntry sends that the schema does not list reaches the
+    warehouse: top-level ones in the _unknown_fields jsonb column, nested ones inside
+    their jsonb object, and a line's own in its line table's _unknown_fields."""
+    connection = connect()
+    schema = fresh_schema_name()
+    sys_dir = installed_sys_dir(tmp_path_factory.mktemp("meltano"))
+    project = MeltanoProject.create(tmp_path_factory.mktemp("unknown") / "project", sys_dir)
+    rows = {"customers": 40, "invoices": 30}
+    behaviour = Behaviour(undocumented_fields=True)
+    with (
+        dropped_after(connection, schema),
+        Emulator(API_KEY, seed=31, rows=rows, behaviour=behaviour) as emu,
+    ):
+        loaded = Pipeline(emu, project, connection, schema)
+        loaded.streams = ["customers", "invoices", "invoices_items"]
+        loaded.run()
+        loaded.assert_matches_emulator()
+        for stream in loaded.streams:
+            assert loaded.column_types(stream)["_unknown_fields"] == "jsonb", stream
+        statement = sql.SQL("SELECT id, _unknown_fields, full_address FROM {}")
+        customers = emu.table("customers")
+        stored = loaded.query(statement.format(loaded.table("customers")))
+        assert len(stored) == 40
+        for pk, unknown, address in stored:
+            assert unknown == {"esg_rating": customers.row(pk)["esg_rating"]}
+            assert address is None or address["geo_precision"] == "rooftop"
+        statement = sql.SQL("SELECT items, _unknown_fields FROM {}")
+        for items, unknown in loaded.query(statement.format(loaded.table("invoices"))):
+            assert unknown["esg_rating"]["scale"] == "0-100"
+            assert all(line["carbon_kg"] for line in items)
+        statement = sql.SQL("SELECT _unknown_fields ->> 'carbon_kg' FROM {}")
+        carbon = loaded.query(statement.format(loaded.table("invoices_items")))
+        assert carbon and all(value for (value,) in carbon)
+    connection.close()

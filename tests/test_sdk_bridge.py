@@ -179,6 +179,24 @@ def test_stream_version_and_generate_record_messages():
         assert [(m.stream, m.record) for m in sdk] == [(m.stream, m.record) for m in ours]
 
 
+def test_stream_generate_schema_messages():
+    with contract("Stream._generate_schema_messages"):
+        assert parameters(Stream._generate_schema_messages) == ["self"]
+        tap, _ = small_tap()
+        bridged = tap.streams["bridged"]
+        sdk = list(Stream._generate_schema_messages(bridged))
+        aliases = [stream_map.stream_alias for stream_map in bridged.stream_maps]
+        # One SCHEMA per stream map, named by its alias, its schema a settable field.
+        assert [m.stream for m in sdk] == aliases == ["bridged"]
+        assert sdk[0].schema == bridged.stream_maps[0].transformed_schema
+        ours = list(bridged._generate_schema_messages())
+        assert [(m.stream, m.key_properties) for m in ours] == [
+            (m.stream, m.key_properties) for m in sdk
+        ]
+        # Ours declares what the output shape makes: here, every property may be null.
+        assert ours[0].schema["properties"]["id"]["type"] == ["integer", "null"]
+
+
 @pytest.mark.parametrize(
     ("member", "call", "kind"),
     [

@@ -135,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="newer API: updated_after/updated_before and created_at/updated_at on "
         "invoices, bills, journal entries",
     )
+    g.add_argument(
+        "--undocumented-fields",
+        type=_yes_no,
+        default=defaults.undocumented_fields,
+        metavar="yes|no",
+        help="items carry fields the API document does not list",
+    )
     g = p.add_argument_group("faults")
     g.add_argument(
         "--fault",
@@ -176,6 +183,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         company_filter_unassigned=args.company_filter_unassigned,
         hide_closed_statuses=args.hide_closed_statuses,
         updated_after_filter=args.updated_after_filter,
+        undocumented_fields=args.undocumented_fields,
     )
     if args.profile:
         with open(args.profile, encoding="utf-8") as report:

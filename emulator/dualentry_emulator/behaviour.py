@@ -57,6 +57,10 @@ class Behaviour:
     """The newer API version's `updated_after`/`updated_before` filters (inclusive, on the
     hidden key) and top-level `created_at`/`updated_at` on invoices, bills and journal
     entries. Off (the stored spec): the parameters are unknown and the fields absent."""
+    undocumented_fields: bool = False
+    """Items carry fields the API document does not list (as a newer API might): a
+    top-level `esg_rating` object, `geo_precision` in each nested object and `carbon_kg`
+    in each line of an array of objects. Off: exactly the documented fields."""
 
     def __post_init__(self) -> None:
         if self.page_cap < 1:

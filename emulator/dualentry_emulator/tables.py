@@ -158,7 +158,9 @@ class Table:
         """The served item (shared: callers must not modify it)."""
         item = self._raw(slot)
         if self.spec.server_timestamps and self.behaviour.updated_after_filter:
-            return {**self._server_times(slot), **item}
+            item = {**self._server_times(slot), **item}
+        if self.behaviour.undocumented_fields:
+            item = with_undocumented_fields(item, self.cols.rid[slot])
         return item
 
     def _server_times(self, slot: int) -> dict[str, str]:
@@ -561,3 +563,17 @@ class Table:
             self._mutate(slot, change)
             self._alive_count -= 1
             self._pk_index = None
+
+
+def with_undocumented_fields(item: dict[str, Any], rid: int) -> dict[str, Any]:
+    """`Behaviour.undocumented_fields`: the item with fields no API document lists, at the
+    top, in each nested object and in each line of an array of objects."""
+    served: dict[str, Any] = {}
+    for key, value in item.items():
+        if isinstance(value, dict):
+            value = {**value, "geo_precision": "rooftop"}
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            value = [{**line, "carbon_kg": f"{(rid % 97) / 8:.3f}"} for line in value]
+        served[key] = value
+    served["esg_rating"] = {"score": f"{rid % 100}.50", "scale": "0-100", "audited": rid % 2 == 0}
+    return served

@@ -112,3 +112,32 @@ def test_cli_flags_set_the_switches():
     assert _options(build_parser().parse_args([]))["behaviour"] == Behaviour()
     with pytest.raises(ValueError):
         Behaviour(updated_ordering="sometimes")  # type: ignore[arg-type]
+
+
+def test_undocumented_fields(make_emulator, client):
+    names = ("customers", "invoices", "bills")
+    plain = make_emulator(rows={n: 12 for n in names})
+    switched = make_emulator(
+        rows={n: 12 for n in names}, behaviour=Behaviour(undocumented_fields=True)
+    )
+    for name in names:
+        before, after = _items(client, plain, name), _items(client, switched, name)
+        assert len(before) == len(after) and all("esg_rating" not in i for i in before)
+        for old, new in zip(before, after, strict=True):
+            assert set(new) == set(old) | {"esg_rating"}
+            assert new["esg_rating"]["scale"] == "0-100"
+            for key, value in old.items():
+                if isinstance(value, dict):
+                    assert new[key] == {**value, "geo_precision": "rooftop"}
+                elif isinstance(value, list) and value and isinstance(value[0], dict):
+                    assert [
+                        {k: v for k, v in line.items() if k != "carbon_kg"} for line in new[key]
+                    ] == value
+                    assert all("carbon_kg" in line for line in new[key])
+                else:
+                    assert new[key] == value
+        # The emulator's own view of its rows shows what it serves.
+        assert switched.table(name).rows()[0]["esg_rating"]
+    args = __import__("dualentry_emulator.__main__", fromlist=["x"])
+    parsed = args.build_parser().parse_args(["--undocumented-fields", "yes"])
+    assert args._options(parsed)["behaviour"].undocumented_fields is True
