@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage
 
 from tap_dualentry.conform import OutputShape
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 
     from singer_sdk.helpers.types import TapState
     from singer_sdk.mapper import StreamMap
+
+
+# singer_sdk.plugin_base._ConfigInput: what the SDK's --config callback returns and hands
+# Tap.invoke (the files, or ENV); the SDK gives the type no public name.
+ConfigInput = _ConfigInput
 
 
 class BridgedStream(Stream):

@@ -29,7 +29,7 @@ from tap_dualentry.lines import LineStream
 from tap_dualentry.output import SingerOutput
 from tap_dualentry.probe import render_json, render_text, run_probe
 from tap_dualentry.scheduler import Failure, sync_streams
-from tap_dualentry.sdk_bridge import BridgedStream, BridgedTap
+from tap_dualentry.sdk_bridge import BridgedStream, BridgedTap, ConfigInput
 from tap_dualentry.settings import (
     CONFIG_SCHEMA,
     Settings,
@@ -49,7 +49,6 @@ EXIT_OUTPUT_CLOSED = 141
 if TYPE_CHECKING:
     from singer_sdk import Stream
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
-    from singer_sdk.plugin_base import _ConfigInput
     from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
 
@@ -234,7 +233,7 @@ class TapDualEntry(BridgedTap):
         *,
         about: bool = False,
         about_format: str | None = None,
-        config: _ConfigInput | None = None,
+        config: ConfigInput | None = None,
         state: Any = None,  # noqa: ANN401 - click passes an open file
         catalog: Any = None,  # noqa: ANN401
         probe: bool = False,
@@ -307,7 +306,7 @@ class TapDualEntry(BridgedTap):
         ctx: click.Context,
         param: click.Option,
         value: tuple[str, ...],
-    ) -> _ConfigInput:
+    ) -> ConfigInput:
         """``--config``: each file must exist and hold a JSON object; else one line."""
         try:
             for path in value:

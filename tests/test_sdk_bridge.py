@@ -27,7 +27,7 @@ from singer_sdk.singerlib.encoding.simple import SimpleSingerWriter
 from singer_sdk.streams.core import StreamStateManager  # type: ignore[attr-defined]
 
 import tap_dualentry
-from tap_dualentry.sdk_bridge import BridgedStream, BridgedTap
+from tap_dualentry.sdk_bridge import BridgedStream, BridgedTap, ConfigInput
 
 SDK = f"singer-sdk {version('singer-sdk')}"
 
@@ -272,6 +272,10 @@ def _uses(tree: ast.AST, private: set[str]) -> Iterator[tuple[int, str]]:
     ]
     inside = {id(node) for cls in sdk_classes for node in ast.walk(cls)}
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("singer_sdk"):
+            for alias in node.names:
+                if alias.name.startswith("_"):
+                    yield node.lineno, alias.name  # a private SDK name, imported
         if isinstance(node, ast.Attribute) and node.attr in private:
             on_self = isinstance(node.value, ast.Name) and node.value.id == "self"
             if not on_self or id(node) in inside:
@@ -291,3 +295,9 @@ def test_only_the_bridge_touches_private_sdk_members():
         for line, name in _uses(ast.parse(path.read_text()), private)
     ]
     assert not found, f"private SDK members outside sdk_bridge.py: {found}"
+
+
+def test_config_input():
+    with contract("singer_sdk.plugin_base._ConfigInput"):
+        given = ConfigInput.from_cli_args("ENV")
+        assert given.parse_env is True and given.config == {}
