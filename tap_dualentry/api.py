@@ -174,7 +174,11 @@ class DualEntryClient:
     def get_page(self, path: str, params: Sequence[tuple[str, str]]) -> Page:
         """GET one page of a list endpoint and return it validated."""
         body = self.get_json(path, params, expect_page=True)
-        return Page(rows=body["items"], count=int(body["count"]))
+        page = Page(rows=body["items"], count=int(body["count"]))
+        left = _requests_left(params, page)
+        if left is not None:
+            self._pacer.expect(path, left)
+        return page
 
     def get_json(
         self, path: str, params: Sequence[tuple[str, str]], *, expect_page: bool
@@ -303,6 +307,16 @@ class DualEntryClient:
             "or deselect the stream."
         )
         raise StreamUnavailableError(msg)
+
+
+def _requests_left(params: Sequence[tuple[str, str]], page: Page) -> float | None:
+    """About how many more pages the list holds after this one (the route's priority);
+    None when a page says nothing about it (a probe of one row, an empty page)."""
+    per_page = len(page.rows) - 1  # the next page overlaps this one by a row
+    if per_page <= 0:
+        return None
+    offset = next((int(value) for name, value in params if name == "offset"), 0)
+    return max(page.count - offset - len(page.rows), 0) / per_page
 
 
 def _error_messages(content: bytes) -> list[tuple[str, str]]:

@@ -181,6 +181,11 @@ class DualEntryStream(BridgedStream):
     def clock(self) -> Clock:
         return self.shared.clock
 
+    @property
+    def route(self) -> str:
+        """The path every request of this stream goes to (the pacer's key)."""
+        return self.shared.api.path(self.endpoint.path)
+
     @cached_property
     def client(self) -> DualEntryClient:
         return self.shared.api.client(self.name, self.logger)
