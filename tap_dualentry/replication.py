@@ -32,12 +32,15 @@ def derive_timestamps(row: dict[str, Any], *, actors: bool) -> None:
     """Set a canonical top-level ``updated_at`` (and ``created_at``) on a row in place.
 
     A top-level ``updated_at`` sent by the API wins; otherwise, for items with actor
-    objects, ``updated_by.timestamp`` falling back to ``created_by.timestamp``.
+    objects, ``updated_by.timestamp`` falling back to ``created_by.timestamp``; for
+    items with neither (approval actions, which never change), ``created_at``.
     """
     top_level = canonical(row.get("updated_at"))
     if not actors:
         if "updated_at" in row:
             row["updated_at"] = top_level
+        elif "created_at" in row:
+            row["updated_at"] = canonical(row["created_at"])
         return
     created = actor_time(row, "created_by")
     row["updated_at"] = top_level or actor_time(row, "updated_by") or created

@@ -33,7 +33,7 @@ from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import REPLICATION_KEY, derive_timestamps
 from tap_dualentry.sdk_bridge import BridgedStream
 from tap_dualentry.settings import Settings
-from tap_dualentry.strategy import Strategy, choose_strategy
+from tap_dualentry.strategy import ProbeMemory, Strategy, choose_strategy
 from tap_dualentry.summary import StreamReport
 from tap_dualentry.timestamps import format_timestamp, parse_timestamp
 
@@ -131,6 +131,7 @@ class DualEntryStream(BridgedStream):
                 incremental=self.replication_key is not None,
                 probe=_Probe(self, context),
                 logger=self.logger,
+                memory=ProbeMemory(self.stream_state.setdefault("probes", {}), self.clock.now()),
             )
         strategy = self.strategy
         incremental = self.replication_key is not None and strategy.incremental
@@ -143,9 +144,9 @@ class DualEntryStream(BridgedStream):
         self.stream_version = planner.version
         plan = planner.plan(context, incremental=incremental)
         params = self.query_params(context, strategy.ordering)
-        if plan.since is not None and strategy.updated_after:
+        if plan.since is not None and strategy.since_param:
             since = parse_timestamp(plan.since) - UPDATED_AFTER_LOOKBACK
-            params.append(("updated_after", format_timestamp(since)))
+            params.append((strategy.since_param, format_timestamp(since)))
         elif plan.since is None and strategy.start_date_param and self.settings.start_date:
             params.append((strategy.start_date_param, self.settings.start_date[:10]))
         if plan.since is not None:
