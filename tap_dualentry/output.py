@@ -49,7 +49,7 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         super().__init__()
         self._stream = stream
         self._state: dict[str, Any] = {}
-        self._queue: queue.Queue[Message] | None = None
+        self._queue: queue.Queue[Message | bytes] | None = None  # bytes: an encoded line
         self._writer_thread: threading.Thread | None = None
 
     @property
@@ -74,6 +74,20 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
             return
         self._write(message)
 
+    def write_record(self, stream: str, record: dict[str, Any], version: int | None) -> None:
+        """A RECORD message, encoded at once: byte for byte what a RecordMessage of the
+        same record gives, without building one (see ``sdk_bridge.RecordWriter``)."""
+        message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": record}
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = dt.datetime.now(dt.UTC)
+        line = _encoder.encode(message) + b"\n"
+        pending = self._queue
+        if pending is not None and threading.current_thread() is not self._writer_thread:
+            pending.put(line)
+            return
+        self._out.write(line)
+
     def _write(self, message: Message) -> None:
         if isinstance(message, StateMessage):
             message = StateMessage(value=self._merge(message.value))
@@ -96,7 +110,7 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         self._out.flush()
 
     @contextmanager
-    def parallel(self) -> Iterator[queue.Queue[Message]]:
+    def parallel(self) -> Iterator[queue.Queue[Message | bytes]]:
         """Route other threads' messages through a bounded queue the caller drains."""
         self._queue = queue.Queue(maxsize=QUEUE_SIZE)
         self._writer_thread = threading.current_thread()
@@ -106,6 +120,9 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
             self._queue = None
             self._writer_thread = None
 
-    def write_queued(self, message: Message) -> None:
+    def write_queued(self, message: Message | bytes) -> None:
         """Write a message taken from the queue (writer thread only)."""
-        self._write(message)
+        if isinstance(message, bytes):
+            self._out.write(message)
+        else:
+            self._write(message)
