@@ -1,7 +1,9 @@
 """Singer message output: one writer, whole lines, never a bookmark ahead of its rows.
 
-* msgspec encoding (decimals as exact JSON numbers), buffered, flushed after
-  STATE and ACTIVATE_VERSION, instead of the SDK's flush after every message;
+* msgspec encoding (decimals as exact JSON numbers), buffered here (stdout may
+  be unbuffered: PYTHONUNBUFFERED made every record a system call), written in
+  whole lines that no signal splits, flushed after STATE and ACTIVATE_VERSION,
+  instead of the SDK's flush after every message;
 * each stream keeps its own bookmarks (see ``stream.DualEntryStream``),
   so a STATE message from a stream carries only its part; the writer merges the
   parts into the run's full state and always writes the whole of it;
@@ -15,6 +17,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import queue
+import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -29,6 +32,8 @@ from tap_dualentry.records import PlainDecimal
 
 _FLUSHING = {SingerMessageType.STATE, SingerMessageType.ACTIVATE_VERSION}
 QUEUE_SIZE = 2000  # messages; bounds memory when the target reads slower than we fetch
+BUFFER_BYTES = 1 << 16  # output held before it is written
+_STOPPING = {signal.SIGTERM, signal.SIGINT}
 
 
 def _encode_other(value: Any) -> Any:  # noqa: ANN401
@@ -50,6 +55,7 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         self._stream = stream
         self._state: dict[str, Any] = {}
         self._queue: queue.Queue[Message | bytes] | None = None  # bytes: an encoded line
+        self._pending = bytearray()  # whole lines not yet written
         self._writer_thread: threading.Thread | None = None
 
     @property
@@ -86,15 +92,35 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         if pending is not None and threading.current_thread() is not self._writer_thread:
             pending.put(line)
             return
-        self._out.write(line)
+        self._emit(line)
 
     def _write(self, message: Message) -> None:
         if isinstance(message, StateMessage):
             message = StateMessage(value=self._merge(message.value))
-        out = self._out
-        out.write(self.serialize_message(message))
+        self._emit(self.serialize_message(message))
         if message.type in _FLUSHING:
-            out.flush()
+            self.flush()
+
+    def _emit(self, lines: bytes) -> None:
+        self._pending += lines
+        if len(self._pending) >= BUFFER_BYTES:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Write the lines held, all of them: SIGTERM and SIGINT wait meanwhile (they
+        are handled at once afterwards), so an interrupted run ends on a whole line."""
+        if not self._pending:
+            return
+        view = memoryview(bytes(self._pending))
+        self._pending.clear()
+        out = self._out
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        try:
+            while view:
+                written = out.write(view)
+                view = view[len(view) if written is None else written :]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def _merge(self, part: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in part.items():
@@ -107,6 +133,7 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         return self._state
 
     def flush(self) -> None:
+        self._drain()
         self._out.flush()
 
     @contextmanager
@@ -123,6 +150,6 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
     def write_queued(self, message: Message | bytes) -> None:
         """Write a message taken from the queue (writer thread only)."""
         if isinstance(message, bytes):
-            self._out.write(message)
+            self._emit(message)
         else:
             self._write(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import decimal
+import io
 import json
 import logging
 import random
@@ -12,9 +13,11 @@ import random
 import msgspec
 import pytest
 from dualentry_emulator import Emulator
+from singer_sdk.singerlib.encoding.simple import StateMessage
 
 from tap_dualentry.catalogue import CATALOGUE, load_schema
 from tap_dualentry.errors import RecordTypeError
+from tap_dualentry.output import BUFFER_BYTES, SingerOutput
 from tap_dualentry.ratelimit import BucketSpec, RateLimiter
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import PastBookmark, derive_timestamps
@@ -290,3 +293,28 @@ def test_canonical_text_shortcut_agrees_with_the_datetime_round_trip():
         except ValueError:
             expected = None
         assert canonical(value) == expected, value
+
+
+class _CountingStream(io.BytesIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
+        self.writes += 1
+        return super().write(data)
+
+
+def test_output_is_written_in_chunks_and_everything_before_a_state_with_it():
+    # Where Python's stdout is unbuffered (PYTHONUNBUFFERED), a write per record was a
+    # system call per record.
+    stream = _CountingStream()
+    output = SingerOutput(stream=stream)
+    record = {"id": 1, "name": "x" * 500}
+    for _ in range(1000):
+        output.write_record("things", record, 7)
+    assert stream.writes <= 1000 * 600 // BUFFER_BYTES + 1
+    output.write_message(StateMessage(value={"bookmarks": {}}))
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1001 and lines[-1].startswith(b'{"type":"STATE"')
+    assert all(json.loads(line)["record"] == record for line in lines[:-1])
