@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -195,6 +196,23 @@ class _Chooser:
             self._memory.remember(parameter, honoured)
         return honoured
 
+    def _reordered(self, rows: list[Row]) -> bool:
+        """Whether a page answering ``ordering=-updated_at`` left the endpoint's own
+        order by primary key: a server that ignores an ordering keeps to its own.
+
+        The visible times alone can mislead: where system edits (which move the server's
+        hidden sort key, not the visible times) crowd the top of a large list, the first
+        page of an honoured newest-first order looks unsorted.
+        """
+        keys = self._endpoint.primary_keys
+        if self._endpoint.ordering != "id" or len(keys) != 1:
+            return False
+        ids = [row.get(keys[0]) for row in rows]
+        numbers = [value for value in ids if type(value) is int]
+        if len(numbers) != len(ids):
+            return False
+        return any(later < earlier for earlier, later in itertools.pairwise(numbers))
+
     def probe_newest_first(self) -> Strategy:
         params = self._probe.params(NEWEST_FIRST)
         try:
@@ -203,7 +221,7 @@ class _Chooser:
             return self.log(self.full(f"the server refuses ordering={NEWEST_FIRST}: {error}"))
         for row in page.rows:
             self._probe.derive(row)
-        if not is_newest_first(page.rows):
+        if not is_newest_first(page.rows) and not self._reordered(page.rows):
             return self.log(self.full(f"the server ignores ordering={NEWEST_FIRST}"))
         return self.log(
             Strategy(

@@ -178,6 +178,27 @@ def test_newest_first_is_probed_and_the_probe_page_reused(emulator):
     assert set(table.ids()[:5]) <= {r["internal_id"] for r in again.records("purchase_orders")}
 
 
+def test_newest_first_is_recognised_when_system_edits_crowd_the_top(emulator):
+    # System edits move the server's sort key, not the visible times: where they crowd
+    # the top of a list, its first newest-first page looks unsorted by visible time, but
+    # it has left the list's own id order, which a server ignoring the ordering keeps.
+    emu = emulator(rows={"journal_entries": 400}, behaviour=Behaviour(disagreeing_fraction=0.5))
+    config = base_config(emu, page_size=10)
+    first = run_tap(config, streams=["journal_entries"])
+    assert len(first.records("journal_entries")) == 400
+    orderings = {dict(r.query).get("ordering") for r in requests_to(emu, "journal_entries")}
+    assert orderings == {"-updated_at", "id"}  # the probe of updated_after is in id order
+    table = emu.table("journal_entries")
+    edited = table.ids()[100:103]
+    for pk in edited:
+        table.edit(pk)
+    emu.clear_requests()
+    second = run_tap(config, streams=["journal_entries"], state=first.state)
+    # Past the bookmark after 20 old rows: a few pages of 10, not the 45 of the list.
+    assert len(requests_to(emu, "journal_entries")) <= 5
+    assert set(edited) <= {r["internal_id"] for r in second.records("journal_entries")}
+
+
 @pytest.mark.parametrize("answer", ["reject", "ignore"])
 def test_without_newest_first_a_full_table_in_id_order(emulator, answer):
     emu = emulator(rows={"purchase_orders": 300}, behaviour=Behaviour(updated_ordering=answer))
