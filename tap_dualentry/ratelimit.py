@@ -17,11 +17,14 @@ When the aggregate bucket is short, the route with the most work left goes
 first (``expect`` says how many requests each route still has): a run lasts as
 long as its longest stream, so that stream must never wait for a token while a
 shorter one takes it. Shorter streams get every token the longer ones cannot
-use, since those are held to their own route's rate.
+use, since those are held to their own route's rate. A route that has not said
+yet goes before all the others: its first page tells its size, and it may be the
+longest.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -136,11 +139,12 @@ class RateLimiter:
 
     def _ready_ahead_of(self, route: str, now: float) -> int:
         """Other routes waiting now, with more work left, whose own bucket has a token."""
-        mine = self._work_left.get(route, 0.0)
+        left = self._work_left
+        mine = left.get(route, math.inf)
         ahead = {
             other
             for other in self._waiting.values()
-            if other != route and self._work_left.get(other, 0.0) > mine
+            if other != route and left.get(other, math.inf) > mine
         }
         return sum(1 for other in ahead if self._route(other, now).wait_for_one() <= 0)
 

@@ -53,6 +53,27 @@ class SimulatedTime:
         self._condition.notify_all()
 
 
+def _send_all(limiter, time, routes, expecting):
+    sent: dict[str, list[float]] = {route: [] for route in routes}
+
+    def send(route: str, requests: int) -> None:
+        try:
+            for done in range(requests):
+                if route in expecting:
+                    limiter.expect(route, requests - done)
+                limiter.acquire(route)
+                sent[route].append(time.now)
+        finally:
+            time.done()
+
+    threads = [threading.Thread(target=send, args=item) for item in routes.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sent
+
+
 def test_the_route_with_most_work_left_never_waits_while_shorter_ones_fill_the_gaps():
     # The key allows 3 requests/s, each route 1/s. One route has 40 requests to send,
     # five others 12 each: 100 in all. The run cannot end before the long route's
@@ -67,22 +88,7 @@ def test_the_route_with_most_work_left_never_waits_while_shorter_ones_fill_the_g
         clock=time.monotonic,
         sleep=time.sleep,
     )
-    sent: dict[str, list[float]] = {route: [] for route in routes}
-
-    def send(route: str, requests: int) -> None:
-        try:
-            for done in range(requests):
-                limiter.expect(route, requests - done)
-                limiter.acquire(route)
-                sent[route].append(time.now)
-        finally:
-            time.done()
-
-    threads = [threading.Thread(target=send, args=item) for item in routes.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    sent = _send_all(limiter, time, routes, expecting=set(routes))
     assert all(len(sent[route]) == count for route, count in routes.items())
     assert sent["/long/"][-1] <= 39.0 + 1e-6
     # One token a second for the long route, from its first to its last.
@@ -90,6 +96,21 @@ def test_the_route_with_most_work_left_never_waits_while_shorter_ones_fill_the_g
     assert max(gaps) <= 1.0 + 1e-6
     # The short routes used what was left and finished before it.
     assert max(times[-1] for route, times in sent.items() if route != "/long/") < 39.0
+
+
+def test_a_route_that_has_not_said_how_much_it_has_goes_first():
+    # Its first page tells its size: until then it may be the longest of all.
+    routes = {**{f"/known-{n}/": 20 for n in range(4)}, "/new/": 2}
+    time = SimulatedTime(workers=len(routes))
+    limiter = RateLimiter(
+        BucketSpec(burst=1, per_second=2.0),
+        BucketSpec(burst=1, per_second=1.0),
+        clock=time.monotonic,
+        sleep=time.sleep,
+    )
+    sent = _send_all(limiter, time, routes, expecting=set(routes) - {"/new/"})
+    assert all(len(sent[route]) == count for route, count in routes.items())
+    assert sent["/new/"][0] <= 1.0
 
 
 def test_every_selected_stream_is_in_flight_with_default_settings(emulator):
