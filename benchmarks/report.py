@@ -120,6 +120,21 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             out.append(
                 (f"CPU per record <= {goal:g}x the {CPU_NAMES[floor]}", figure, ratio <= goal)
             )
+    counted = results.get("instructions")
+    if counted:
+        per = counted["per_record"]
+        for floor, goal, ratio in (
+            ("floor_json", GOAL_CPU_JSON, counted["ratio_json"]),
+            ("floor_msgspec", GOAL_CPU_MSGSPEC, counted["ratio_msgspec"]),
+        ):
+            figure = f"{per['tap']:,} vs {per[floor]:,} instructions/record = {ratio:.2f}x"
+            out.append(
+                (
+                    f"instructions per record <= {goal:g}x the {CPU_NAMES[floor]}",
+                    figure,
+                    ratio <= goal,
+                )
+            )
     rss = results.get("rss")
     if rss:
         first, last = rss["runs"][0], rss["runs"][-1]
@@ -185,7 +200,7 @@ def _throughput_table(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _cpu_section(cpu: dict[str, Any]) -> list[str]:
+def _cpu_section(cpu: dict[str, Any], counted: dict[str, Any] | None) -> list[str]:
     samples, us, startup = cpu["samples_cpu_s"], cpu["us_per_record"], cpu["startup_cpu_s"]
     same = ", ".join(
         f"{CPU_NAMES['floor_' + codec]}: **{ok}**" for codec, ok in cpu["identical_records"].items()
@@ -217,6 +232,24 @@ def _cpu_section(cpu: dict[str, Any]) -> list[str]:
         f"{cpu['load_after'][0]:.2f} after).",
         "",
     ]
+    if counted:
+        big, small = counted["rows"]
+        per = counted["per_record"]
+        lines += [
+            "CPU seconds on a shared machine move with its load. The same three processes "
+            "were also run under callgrind (`valgrind --tool=callgrind`), which counts the "
+            "instructions a process executes in user space, the same on every run: per "
+            f"record = (a {big:,}-row run - a {small:,}-row run) / the row difference, "
+            "the emulator prerendered in its own process.",
+            "",
+            "| | instructions per record |",
+            "|---|---:|",
+            *(f"| {title} | **{per[name]:,}** |" for name, title in CPU_NAMES.items()),
+            "",
+            f"Tap / json floor: **{counted['ratio_json']:.2f}x**; tap / msgspec floor: "
+            f"**{counted['ratio_msgspec']:.2f}x**.",
+            "",
+        ]
     return lines
 
 
@@ -347,7 +380,7 @@ def render(results: dict[str, Any], notes: str = "") -> str:
         out.append("")
     cpu = results.get("cpu")
     if cpu:
-        out += _cpu_section(cpu)
+        out += _cpu_section(cpu, results.get("instructions"))
     rss = results.get("rss")
     if rss:
         out += [

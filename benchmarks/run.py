@@ -9,7 +9,8 @@ Sections:
 4. a realistic organisation (46 streams, skewed sizes) at the documented limits, then
    its run with nothing changed: requests against the least its streams' designs need;
 5. incremental runs after k changes among 100,000 rows: requests made;
-6. CPU microseconds per record, tap vs a requests + json floor and a msgspec floor;
+6. CPU microseconds per record, tap vs a requests + json floor and a msgspec floor, and
+   the same as instructions counted by callgrind (when valgrind is installed);
 7. peak RSS of the tap at 10^4, 10^5 and 10^6 rows.
 """
 
@@ -21,6 +22,7 @@ import math
 import os
 import platform
 import random
+import re
 import secrets
 import shutil
 import statistics
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ceiling import Limits, binding_constraint, ceiling_seconds
-from benchmarks.procs import EmulatorProcess, LoggedRequest, run_child
+from benchmarks.procs import ChildResult, EmulatorProcess, LoggedRequest, run_child
 from benchmarks.tapproc import TapResult, run_tap
 
 HERE = Path(__file__).resolve().parent
@@ -76,6 +78,7 @@ class Sizes:
     cpu_repeats: int = 3
     rss: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     organisation_scale_down: int = 1  # the organisation's sizes divided by this
+    instructions: tuple[int, int] = (3_000, 300)
 
 
 QUICK = Sizes(
@@ -90,6 +93,7 @@ QUICK = Sizes(
     cpu_repeats=1,
     rss=(1_000, 10_000, 100_000),
     organisation_scale_down=20,
+    instructions=(600, 100),
 )
 
 
@@ -537,17 +541,24 @@ def section_incremental(workdir: Path, sizes: Sizes) -> dict[str, Any]:
 FLOORS = ("json", "msgspec")
 
 
-def _floor_run(
-    workdir: Path, url: str, name: str, keep: bool, codec: str
-) -> tuple[float, Path | None]:
+def _floor_child(
+    workdir: Path, url: str, name: str, keep: bool, codec: str, prefix: Sequence[str] = ()
+) -> tuple[ChildResult, Path | None]:
     out = workdir / f"{name}.out.jsonl" if keep else None
     child = run_child(
-        [PYTHON, str(HERE / "floor.py"), url, API_VERSION, codec],
+        [*prefix, PYTHON, str(HERE / "floor.py"), url, API_VERSION, codec],
         stdout=out,
         env={"DUALENTRY_KEY": KEY},
     )
     if child.returncode != 0:
         raise RuntimeError(f"floor run failed:\n{child.stderr[-2000:]}")
+    return child, out
+
+
+def _floor_run(
+    workdir: Path, url: str, name: str, keep: bool, codec: str
+) -> tuple[float, Path | None]:
+    child, out = _floor_child(workdir, url, name, keep, codec)
     return child.cpu, out
 
 
@@ -641,6 +652,60 @@ def section_cpu(workdir: Path, sizes: Sizes) -> dict[str, Any]:
     }
 
 
+CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def section_instructions(workdir: Path, sizes: Sizes) -> dict[str, Any]:
+    """Instructions per record of the same three processes, counted by callgrind: exact
+    and repeatable where CPU seconds on a shared machine are neither (only when valgrind
+    is installed; user-space instructions only, so no system calls)."""
+    if shutil.which("valgrind") is None:
+        log("instructions: valgrind is not installed; skipped")
+        return {}
+    big_rows, small_rows = sizes.instructions
+    log(f"instructions: {big_rows} vs {small_rows} rows under callgrind")
+    counts: dict[str, dict[int, int]] = {}
+    for rows in (big_rows, small_rows):
+        with EmulatorProcess(
+            PYTHON,
+            workdir,
+            key=KEY,
+            rows={"customers": rows},
+            rate_limits=False,
+            quiet=True,
+            prerender=True,
+        ) as emu:
+            tap = run_tap(
+                workdir,
+                f"instructions-tap-{rows}",
+                tap_config(emu.url, rate_limit_pacing=False),
+                ["customers"],
+                prefix=CALLGRIND,
+            )
+            children = {"tap": tap.child}
+            for codec in FLOORS:
+                children[f"floor_{codec}"], _ = _floor_child(
+                    workdir, emu.url, f"instructions-{codec}", False, codec, prefix=CALLGRIND
+                )
+        for name, child in children.items():
+            match = _COLLECTED.search(child.stderr.replace(",", ""))
+            if match is None:
+                raise RuntimeError(f"no callgrind total for {name}:\n{child.stderr[-1000:]}")
+            counts.setdefault(name, {})[rows] = int(match[1])
+    per_record = {
+        name: round((by_rows[big_rows] - by_rows[small_rows]) / (big_rows - small_rows))
+        for name, by_rows in counts.items()
+    }
+    log(f"  instructions per record: {per_record}")
+    return {
+        "rows": [big_rows, small_rows],
+        "per_record": per_record,
+        "ratio_json": round(per_record["tap"] / per_record["floor_json"], 3),
+        "ratio_msgspec": round(per_record["tap"] / per_record["floor_msgspec"], 3),
+    }
+
+
 # Peak RSS (section 7)
 
 
@@ -708,6 +773,7 @@ SECTIONS: dict[str, Callable[[Path, Sizes], dict[str, Any]]] = {
     "organisation": section_organisation,
     "incremental": section_incremental,
     "cpu": section_cpu,
+    "instructions": section_instructions,
     "rss": section_rss,
 }
 
