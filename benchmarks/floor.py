@@ -1,16 +1,20 @@
-"""The CPU floor: the least a customers extractor can do and still write what the tap writes.
+"""The CPU floors: the least a customers extractor can do and still write what the tap writes.
 
 Pages ``GET /public/{v}/customers/`` with ``requests`` (100 rows a page, no overlap, no
-pacing), parses each page with the standard ``json`` module (decimals as ``Decimal``),
-derives the same canonical top-level ``updated_at`` / ``created_at`` the tap emits, tags
-each row with the company filter it was read under (none: null), and writes the same
-Singer lines a target would get: one SCHEMA, one RECORD per row (same
-record content, ``version`` and ``time_extracted``), ACTIVATE_VERSION and a STATE.
+pacing), parses each page, derives the same canonical top-level ``updated_at`` /
+``created_at`` the tap emits (a plain ``datetime`` round trip), tags each row with the
+company filter it was read under (none: null), and writes the same Singer lines a target
+would get: one SCHEMA, one RECORD per row (same record content, ``version`` and
+``time_extracted``), ACTIVATE_VERSION and a STATE. Two codecs:
 
-Usage: ``DUALENTRY_KEY=k python benchmarks/floor.py URL [v1|v2]`` (stdout: Singer lines).
+* ``json`` (the default): the standard library, decimals parsed as ``Decimal``. Its
+  encoder cannot write a ``Decimal`` as a number; customers carry no fractional JSON
+  numbers, so the floor refuses one instead of rounding it through float.
+* ``msgspec``: msgspec's decoder (decimals as ``Decimal``) and encoder (decimals as
+  numbers), the fastest JSON codec available to Python here.
 
-The standard ``json`` encoder cannot write a ``Decimal`` as a number; customers carry no
-fractional JSON numbers, so the floor refuses one instead of rounding it through float.
+Usage: ``DUALENTRY_KEY=k python benchmarks/floor.py URL [v1|v2] [json|msgspec]``
+(stdout: Singer lines).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -50,28 +56,46 @@ def no_decimals(value: object) -> object:
     raise TypeError(f"the floor cannot write {type(value).__name__} exactly")
 
 
+Codec = tuple[Callable[[bytes], Any], Callable[[Any], bytes]]
+
+
+def codec(name: str) -> Codec:
+    """(decode, encode) of one JSON library, both exact for decimals."""
+    if name == "msgspec":
+        import msgspec  # noqa: PLC0415 - only this codec needs it
+
+        decoder = msgspec.json.Decoder(float_hook=decimal.Decimal)
+        encoder = msgspec.json.Encoder(decimal_format="number")
+        return decoder.decode, encoder.encode
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=no_decimals)
+    return (
+        lambda content: json.loads(content, parse_float=decimal.Decimal),
+        lambda value: encoder.encode(value).encode(),
+    )
+
+
 def main() -> int:
     url, version = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "v1")
+    decode, encode = codec(sys.argv[3] if len(sys.argv) > 3 else "json")
     session = requests.Session()
     session.headers.update({"X-API-KEY": os.environ["DUALENTRY_KEY"]})
     endpoint = f"{url}/public/{version}/customers/"
     base = [("record_status", s) for s in ("draft", "posted", "archived")]
     base.append(("ordering", "-updated_at"))
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=no_decimals).encode
     out = sys.stdout.buffer
     stream_version = int(time.time() * 1000)
     schema = json.loads(SCHEMA.read_text())
     out.write(
         encode(
             {"type": "SCHEMA", "stream": "customers", "schema": schema, "key_properties": ["id"]}
-        ).encode()
+        )
         + b"\n"
     )
     offset, newest = 0, None
     while True:
         response = session.get(endpoint, params=[*base, ("limit", "100"), ("offset", str(offset))])
         response.raise_for_status()
-        page = json.loads(response.content, parse_float=decimal.Decimal)
+        page = decode(response.content)
         items, count = page["items"], page["count"]
         extracted = dt.datetime.now(_UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         lines = []
@@ -91,14 +115,14 @@ def main() -> int:
             }
             lines.append(encode(message))
         if lines:
-            out.write(("\n".join(lines) + "\n").encode())
+            out.write(b"\n".join(lines) + b"\n")
         offset += len(items)
         if not items or len(items) < 100 or offset >= count:
             break
     activate = {"type": "ACTIVATE_VERSION", "stream": "customers", "version": stream_version}
-    out.write(encode(activate).encode() + b"\n")
+    out.write(encode(activate) + b"\n")
     state = {"bookmarks": {"customers": {"replication_key_value": newest}}}
-    out.write(encode({"type": "STATE", "value": state}).encode() + b"\n")
+    out.write(encode({"type": "STATE", "value": state}) + b"\n")
     out.flush()
     return 0
 

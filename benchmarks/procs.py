@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 KEY_ENV = "DUALENTRY_EMULATOR_KEY"
 
@@ -39,6 +39,7 @@ class LoggedRequest:
     done: float
     path: str
     status: int | None  # None: connection reset
+    query: tuple[tuple[str, str], ...] = ()
 
 
 def parse_log(text: str) -> list[LoggedRequest]:
@@ -52,12 +53,14 @@ def parse_log(text: str) -> list[LoggedRequest]:
         done += int(match["ms"]) / 1000
         took = float(match["took"]) / 1000
         status = match["status"]
+        target = urlsplit(match["target"])
         out.append(
             LoggedRequest(
                 arrival=done - took,
                 done=done,
-                path=urlsplit(match["target"]).path,
+                path=target.path,
                 status=int(status) if status.isdigit() else None,
+                query=tuple(parse_qsl(target.query, keep_blank_values=True)),
             )
         )
     out.sort(key=lambda request: request.arrival)
@@ -78,6 +81,7 @@ class EmulatorProcess:
         scale: float = 1.0,
         seed: int = 1,
         quiet: bool = False,
+        prerender: bool = False,
     ) -> None:
         self._command = [python, "-m", "dualentry_emulator", "--seed", str(seed)]
         for name, count in rows.items():
@@ -86,6 +90,8 @@ class EmulatorProcess:
         self._command += ["--scale", str(scale)]
         if quiet:
             self._command.append("--quiet")
+        if prerender:
+            self._command.append("--prerender")
         self._key = key
         self._log_path = workdir / f"emulator-{os.getpid()}-{time.monotonic_ns()}.log"
         self._process: subprocess.Popen[bytes] | None = None

@@ -1,13 +1,17 @@
 """The benchmark: every section in one run, figures to ``output/results.json``,
-``RESULTS.md`` and ``throughput.png`` (see README.md).
+``RESULTS.md`` and ``throughput.png`` (see README.md). Every scenario runs at the
+settings a user gets; a baseline or capped figure is an extra row beside it.
 
 Sections:
 1. one stream, 3,000 rows, documented limits, real time: paced and naive (pacing off);
-2. six streams of 3,000 rows, real time: in parallel and sequentially;
+2. six streams of 3,000 rows, real time: defaults, pacing off, sequential;
 3. the same on a clock scaled x20 (emulator ``--scale 20``, tap rates x20), larger tables;
-4. incremental runs after k changes among 100,000 rows: requests made;
-5. CPU microseconds per record, tap vs a plain requests + json floor;
-6. peak RSS of the tap at 10^4, 10^5 and 10^6 rows.
+4. a realistic organisation (46 streams, skewed sizes) at the documented limits, then
+   its run with nothing changed: requests against the least its streams' designs need;
+5. incremental runs after k changes among 100,000 rows: requests made;
+6. CPU microseconds per record, tap vs a requests + json floor and a msgspec floor, and
+   the same as instructions counted by callgrind (when valgrind is installed);
+7. peak RSS of the tap at 10^4, 10^5 and 10^6 rows.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import math
 import os
 import platform
 import random
+import re
 import secrets
 import shutil
 import statistics
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ceiling import Limits, binding_constraint, ceiling_seconds
-from benchmarks.procs import EmulatorProcess, LoggedRequest, run_child
+from benchmarks.procs import ChildResult, EmulatorProcess, LoggedRequest, run_child
 from benchmarks.tapproc import TapResult, run_tap
 
 HERE = Path(__file__).resolve().parent
@@ -72,6 +77,8 @@ class Sizes:
     cpu_tiny: int = 100
     cpu_repeats: int = 3
     rss: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+    organisation_scale_down: int = 1  # the organisation's sizes divided by this
+    instructions: tuple[int, int] = (3_000, 300)
 
 
 QUICK = Sizes(
@@ -85,6 +92,8 @@ QUICK = Sizes(
     cpu_tiny=100,
     cpu_repeats=1,
     rss=(1_000, 10_000, 100_000),
+    organisation_scale_down=20,
+    instructions=(600, 100),
 )
 
 
@@ -108,6 +117,7 @@ class Throughput:
     """One rate-limited run, seen from the emulator's log and the tap's summary."""
 
     scenario: str
+    settings: str  # "defaults", or the settings changed from them
     streams: list[str]
     scale: float
     rows: int
@@ -139,6 +149,25 @@ class Throughput:
         return self.rows / self.ceiling_s if self.ceiling_s else 0.0
 
 
+def describe_settings(settings: dict[str, object]) -> str:
+    """How a run's settings differ from the defaults (rates scaled with the clock aside)."""
+    return ", ".join(f"`{name}: {json.dumps(value)}`" for name, value in settings.items()) or (
+        "defaults"
+    )
+
+
+def scaled_config(url: str, scale: float, settings: dict[str, object]) -> dict[str, Any]:
+    """The tap's settings: defaults, the documented rates times ``scale``, then ``settings``."""
+    limits = Limits(scale=scale)
+    rates: dict[str, object] = {}
+    if scale != 1:
+        rates = {
+            "requests_per_second": limits.aggregate_per_second * scale,
+            "endpoint_requests_per_second": limits.route_per_second * scale,
+        }
+    return tap_config(url, **rates, **settings)
+
+
 def throughput_run(
     workdir: Path,
     scenario: str,
@@ -146,44 +175,49 @@ def throughput_run(
     rows: int,
     *,
     scale: float = 1.0,
+    prerender: bool = False,
     **settings: object,
 ) -> Throughput:
     """A fresh emulator with the documented buckets, one tap run, its figures."""
-    limits = Limits(scale=scale)
     log(f"{scenario}: {len(streams)} stream(s) x {rows} rows, scale {scale:g}")
     before = loadavg()
     with EmulatorProcess(
-        PYTHON, workdir, key=KEY, rows=dict.fromkeys(streams, rows), rate_limits=True, scale=scale
+        PYTHON,
+        workdir,
+        key=KEY,
+        rows=dict.fromkeys(streams, rows),
+        rate_limits=True,
+        scale=scale,
+        prerender=prerender,
     ) as emu:
-        config = tap_config(
-            emu.url,
-            requests_per_second=limits.aggregate_per_second * scale,
-            endpoint_requests_per_second=limits.route_per_second * scale,
-            **settings,
-        )
+        config = scaled_config(emu.url, scale, settings)
         emulator_start = emu.cpu_seconds()
         result = run_tap(workdir, scenario, config, streams)
         emulator_cpu = emu.cpu_seconds() - emulator_start
         logged = emu.requests()
-    return _throughput(scenario, streams, scale, result, logged, limits, before, emulator_cpu)
+    return _throughput(
+        scenario, describe_settings(settings), streams, scale, result, logged, before, emulator_cpu
+    )
 
 
 def _throughput(
     scenario: str,
+    settings: str,
     streams: Sequence[str],
     scale: float,
     result: TapResult,
     logged: list[LoggedRequest],
-    limits: Limits,
     before: list[float],
     emulator_cpu: float,
 ) -> Throughput:
+    limits = Limits(scale=scale)
     served = [r for r in logged if r.status is not None and r.status != 429]
     per_route = dict(Counter(r.path for r in served))
     ceiling = ceiling_seconds(per_route, limits)
     span = max(r.done for r in logged) - min(r.arrival for r in logged) if logged else 0.0
     throughput = Throughput(
         scenario=scenario,
+        settings=settings,
         streams=list(streams),
         scale=scale,
         rows=result.rows,
@@ -240,19 +274,10 @@ def section_throughput(workdir: Path, sizes: Sizes) -> dict[str, Any]:
         throughput_run(workdir, "one-stream-naive", one, sizes.one_stream, rate_limit_pacing=False)
     )
     six, note = six_endpoints()
+    runs.append(throughput_run(workdir, "six-streams-parallel", six, sizes.six_streams))
     runs.append(
         throughput_run(
-            workdir, "six-streams-parallel", six, sizes.six_streams, max_parallel_streams=6
-        )
-    )
-    runs.append(
-        throughput_run(
-            workdir,
-            "six-streams-naive",
-            six,
-            sizes.six_streams,
-            max_parallel_streams=6,
-            rate_limit_pacing=False,
+            workdir, "six-streams-naive", six, sizes.six_streams, rate_limit_pacing=False
         )
     )
     runs.append(
@@ -260,26 +285,22 @@ def section_throughput(workdir: Path, sizes: Sizes) -> dict[str, Any]:
             workdir, "six-streams-sequential", six, sizes.six_streams, max_parallel_streams=1
         )
     )
-    runs.append(throughput_run(workdir, "scaled-one-stream", one, sizes.scaled_one, scale=SCALE))
+    # On the scaled clock the emulator renders every row before it listens: at 100
+    # requests a second its page building would otherwise measure this machine's CPU.
     runs.append(
         throughput_run(
-            workdir,
-            "scaled-six-streams",
-            six,
-            sizes.scaled_six,
-            scale=SCALE,
-            max_parallel_streams=6,
+            workdir, "scaled-one-stream", one, sizes.scaled_one, scale=SCALE, prerender=True
+        )
+    )
+    runs.append(
+        throughput_run(
+            workdir, "scaled-six-streams", six, sizes.scaled_six, scale=SCALE, prerender=True
         )
     )
     light = light_endpoints()
     runs.append(
         throughput_run(
-            workdir,
-            "scaled-six-light",
-            light,
-            sizes.scaled_six,
-            scale=SCALE,
-            max_parallel_streams=6,
+            workdir, "scaled-six-light", light, sizes.scaled_six, scale=SCALE, prerender=True
         )
     )
     return {
@@ -301,7 +322,176 @@ def light_endpoints() -> list[str]:
     return [name for name in LIGHT if name in CATALOGUE and name in tap_names][:6]
 
 
-# Incremental runs (section 4)
+# A realistic organisation (section 4)
+
+# The large lists of a real organisation; every other list gets 0 to 500 rows, except the
+# small reference lists, which keep the emulator's own sizes.
+BIG_LISTS = {"journal_entries": 30_000, "invoices": 15_000, "bills": 8_000, "customers": 3_000}
+REFERENCE_LISTS = (
+    "accounts",
+    "companies",
+    "classifications",
+    "classification_lines",
+    "custom_fields",
+    "depreciation_books",
+    "vat_rates",
+    "gst_tax_rates",
+    "product_tax_codes",
+    "workflows",
+)
+
+
+def organisation_sizes(scale_down: int = 1) -> dict[str, int]:
+    """Rows per list: the big four, the reference lists as they are, the rest 0 to 500."""
+    from dualentry_emulator import CATALOGUE  # noqa: PLC0415
+
+    draw = random.Random(46)
+    sizes: dict[str, int] = {}
+    for name, spec in CATALOGUE.items():
+        if "v2" not in spec.versions:
+            continue
+        if name in BIG_LISTS:
+            sizes[name] = BIG_LISTS[name] // scale_down
+        elif name in REFERENCE_LISTS:
+            sizes[name] = spec.default_rows
+        else:
+            sizes[name] = draw.randint(0, 500) // scale_down
+    return sizes
+
+
+def every_stream(config: dict[str, Any]) -> list[str]:
+    """Every stream the tap offers, line streams included (what a user selects by default)."""
+    from benchmarks.tapproc import catalog_for  # noqa: PLC0415
+
+    return [entry["tap_stream_id"] for entry in catalog_for(config, [])["streams"]]
+
+
+def section_organisation(workdir: Path, sizes: Sizes) -> dict[str, Any]:
+    """One organisation, default settings: a first (full) run, then a run with nothing
+    changed; and the first run again with streams capped at five in flight."""
+    tables = organisation_sizes(sizes.organisation_scale_down)
+    log(f"organisation: {len(tables)} lists, {sum(tables.values())} rows")
+    before = loadavg()
+    with EmulatorProcess(PYTHON, workdir, key=KEY, rows=tables, rate_limits=True) as emu:
+        config = tap_config(emu.url)
+        streams = every_stream(config)
+        emulator_start = emu.cpu_seconds()
+        first = run_tap(workdir, "organisation", config, streams, keep_output=True)
+        emulator_cpu = emu.cpu_seconds() - emulator_start
+        logged = emu.requests()
+        full = _throughput(
+            "organisation", "defaults", list(tables), 1.0, first, logged, before, emulator_cpu
+        )
+        (workdir / "organisation.out.jsonl").unlink()
+        # Nothing changes in DualEntry between the two runs. The next run of a schedule
+        # comes long after the buckets have refilled: so does this one.
+        time.sleep(Limits().aggregate_burst / Limits().aggregate_per_second + 1)
+        mark = emu.mark()
+        again_before = loadavg()
+        again = run_tap(workdir, "organisation-unchanged", config, streams, state=first.state)
+        unchanged = _throughput(
+            "organisation-unchanged",
+            "defaults",
+            list(tables),
+            1.0,
+            again,
+            emu.requests_since(mark),
+            again_before,
+            0.0,
+        )
+        accounting = nothing_changed_accounting(emu.requests_since(mark), first)
+    capped_before = loadavg()
+    log("organisation, capped at 5 streams in flight")
+    with EmulatorProcess(PYTHON, workdir, key=KEY, rows=tables, rate_limits=True) as emu:
+        settings: dict[str, object] = {"max_parallel_streams": 5}
+        emulator_start = emu.cpu_seconds()
+        capped = run_tap(workdir, "organisation-capped", tap_config(emu.url, **settings), streams)
+        capped_run = _throughput(
+            "organisation-capped",
+            describe_settings(settings),
+            list(tables),
+            1.0,
+            capped,
+            emu.requests(),
+            capped_before,
+            emu.cpu_seconds() - emulator_start,
+        )
+    runs = [full, capped_run, unchanged]
+    return {
+        "tables": tables,
+        "runs": [
+            {**asdict(run), "cores_at_ceiling": round(run.cores_at_ceiling, 2)} for run in runs
+        ],
+        "unchanged": accounting,
+    }
+
+
+def _pass_of(query: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """A request's pass: its query without the paging."""
+    return tuple(sorted((k, v) for k, v in query if k not in ("limit", "offset")))
+
+
+def nothing_changed_accounting(logged: list[LoggedRequest], first: TapResult) -> dict[str, Any]:
+    """Requests per stream of a run with nothing changed, against the least each stream's
+    design needs.
+
+    Least possible: a stream read incrementally needs one request for each pass its
+    design makes (a pass per company partition, or per record status where a design
+    reads them apart), since a pass must see at least one page to know nothing changed;
+    a full-table stream needs every page of its list, ceil(rows / 100) (at least one),
+    for each pass. A pass is a distinct query once paging is left out, and a request
+    for one row is a probe, not a pass. What a stream costs beyond that is named: the
+    probes, and the pages beyond ceil(rows / 100) (the one-row overlap that lets paging
+    verify its position, or rows the pass had to read).
+    """
+    from tap_dualentry.catalogue import CATALOGUE  # noqa: PLC0415
+
+    by_path = {f"/public/{API_VERSION}/{endpoint.path}": endpoint for endpoint in CATALOGUE}
+    served = [r for r in logged if r.status is not None and r.status != 429]
+    streams: list[dict[str, Any]] = []
+    for path, endpoint in by_path.items():
+        mine = [r for r in served if r.path == path]
+        if not mine:
+            continue
+        probes = [r for r in mine if dict(r.query).get("limit") == "1"]
+        passes = {_pass_of(r.query) for r in mine if dict(r.query).get("limit") != "1"}
+        rows = first.streams[endpoint.name].rows if endpoint.name in first.streams else 0
+        incremental = endpoint.incremental
+        per_pass = 1 if incremental else max(1, math.ceil(rows / 100))
+        least = per_pass * max(1, len(passes))
+        reasons = []
+        if probes:
+            reasons.append(f"{len(probes)} probe{'' if len(probes) == 1 else 's'}")
+        pages_over = len(mine) - len(probes) - least
+        if pages_over > 0:
+            reasons.append(
+                f"{pages_over} page{'' if pages_over == 1 else 's'} "
+                + ("past the first of a pass" if incremental else "for the overlap row")
+            )
+        streams.append(
+            {
+                "stream": endpoint.name,
+                "replication": "incremental" if incremental else "full table",
+                "rows_listed": rows,
+                "passes": len(passes),
+                "requests": len(mine),
+                "least": least,
+                "extra": len(mine) - least,
+                "why": "; ".join(reasons),
+            }
+        )
+    made = sum(stream["requests"] for stream in streams)
+    least = sum(stream["least"] for stream in streams)
+    return {
+        "requests": made,
+        "least": least,
+        "ratio": round(made / least, 4) if least else 0.0,
+        "throttled": sum(1 for r in logged if r.status == 429),
+        "streams": streams,
+    }
+
+
+# Incremental runs (section 5)
 
 
 def section_incremental(workdir: Path, sizes: Sizes) -> dict[str, Any]:
@@ -345,18 +535,30 @@ def section_incremental(workdir: Path, sizes: Sizes) -> dict[str, Any]:
     return {"rows": sizes.incremental, "full_sync_requests": full_requests, "runs": results}
 
 
-# CPU per record (section 5)
+# CPU per record (section 6)
 
 
-def _floor_run(workdir: Path, url: str, name: str, keep: bool) -> tuple[float, Path | None]:
+FLOORS = ("json", "msgspec")
+
+
+def _floor_child(
+    workdir: Path, url: str, name: str, keep: bool, codec: str, prefix: Sequence[str] = ()
+) -> tuple[ChildResult, Path | None]:
     out = workdir / f"{name}.out.jsonl" if keep else None
     child = run_child(
-        [PYTHON, str(HERE / "floor.py"), url, API_VERSION],
+        [*prefix, PYTHON, str(HERE / "floor.py"), url, API_VERSION, codec],
         stdout=out,
         env={"DUALENTRY_KEY": KEY},
     )
     if child.returncode != 0:
         raise RuntimeError(f"floor run failed:\n{child.stderr[-2000:]}")
+    return child, out
+
+
+def _floor_run(
+    workdir: Path, url: str, name: str, keep: bool, codec: str
+) -> tuple[float, Path | None]:
+    child, out = _floor_child(workdir, url, name, keep, codec)
     return child.cpu, out
 
 
@@ -373,11 +575,13 @@ def _records(path: Path) -> list[Any]:
 
 
 def section_cpu(workdir: Path, sizes: Sizes) -> dict[str, Any]:
-    """CPU seconds (user + sys) of whole processes, big run minus tiny run, per row."""
+    """CPU seconds (user + sys) of whole processes, big run minus tiny run, per row: the
+    tap, and the two floors (``floor.py`` with the standard json module and with msgspec)."""
     log(f"cpu: {sizes.cpu} vs {sizes.cpu_tiny} rows, {sizes.cpu_repeats} repeat(s)")
     before = loadavg()
-    samples: dict[str, list[float]] = {"tap": [], "floor": [], "tap_tiny": [], "floor_tiny": []}
-    identical: bool | None = None
+    names = ["tap", *(f"floor_{codec}" for codec in FLOORS)]
+    samples: dict[str, list[float]] = {key: [] for name in names for key in (name, f"{name}_tiny")}
+    identical: dict[str, bool] = {}
     with (
         EmulatorProcess(
             PYTHON, workdir, key=KEY, rows={"customers": sizes.cpu}, rate_limits=False, quiet=True
@@ -393,59 +597,116 @@ def section_cpu(workdir: Path, sizes: Sizes) -> dict[str, Any]:
     ):
         for repeat in range(sizes.cpu_repeats):
             keep = repeat == 0
-            run = run_tap(
-                workdir,
-                "cpu-tap",
-                tap_config(big.url, rate_limit_pacing=False),
-                ["customers"],
-                keep_output=keep,
-            )
-            samples["tap"].append(run.child.cpu)
-            cpu, floor_out = _floor_run(workdir, big.url, "cpu-floor", keep)
-            samples["floor"].append(cpu)
-            run = run_tap(
-                workdir,
-                "cpu-tap-tiny",
-                tap_config(tiny.url, rate_limit_pacing=False),
-                ["customers"],
-            )
-            samples["tap_tiny"].append(run.child.cpu)
-            samples["floor_tiny"].append(_floor_run(workdir, tiny.url, "cpu-floor-tiny", False)[0])
-            if keep and floor_out is not None:
-                tap_records = _records(workdir / "cpu-tap.out.jsonl")
-                floor_records = _records(floor_out)
-                identical = tap_records == floor_records
-                log(
-                    f"  RECORD content identical: {identical} "
-                    f"({len(tap_records)} vs {len(floor_records)} records)"
+            outputs: dict[str, Path | None] = {}
+            for emu, suffix in ((big, ""), (tiny, "_tiny")):
+                run = run_tap(
+                    workdir,
+                    f"cpu-tap{suffix}",
+                    tap_config(emu.url, rate_limit_pacing=False),
+                    ["customers"],
+                    keep_output=keep and not suffix,
                 )
-                for path in (workdir / "cpu-tap.out.jsonl", floor_out):
-                    path.unlink()
+                samples[f"tap{suffix}"].append(run.child.cpu)
+                for codec in FLOORS:
+                    cpu, out = _floor_run(
+                        workdir, emu.url, f"cpu-floor-{codec}{suffix}", keep and not suffix, codec
+                    )
+                    samples[f"floor_{codec}{suffix}"].append(cpu)
+                    if out is not None:
+                        outputs[codec] = out
+            if keep:
+                tap_out = workdir / "cpu-tap.out.jsonl"
+                tap_records = _records(tap_out)
+                for codec, out in outputs.items():
+                    if out is None:
+                        continue
+                    floor_records = _records(out)
+                    identical[codec] = tap_records == floor_records
+                    log(
+                        f"  RECORD content identical to the {codec} floor: {identical[codec]} "
+                        f"({len(tap_records)} vs {len(floor_records)} records)"
+                    )
+                    out.unlink()
+                tap_out.unlink()
             log(
                 f"  repeat {repeat + 1}: "
                 + ", ".join(f"{k}={v[-1]:.2f}s" for k, v in samples.items())
             )
     rows = sizes.cpu - sizes.cpu_tiny
     median = {name: statistics.median(values) for name, values in samples.items()}
-    tap_us = (median["tap"] - median["tap_tiny"]) / rows * 1e6
-    floor_us = (median["floor"] - median["floor_tiny"]) / rows * 1e6
+    per_record = {
+        name: round((median[name] - median[f"{name}_tiny"]) / rows * 1e6, 2) for name in names
+    }
     return {
         "rows": sizes.cpu,
         "tiny_rows": sizes.cpu_tiny,
         "repeats": sizes.cpu_repeats,
         "samples_cpu_s": samples,
-        "tap_startup_cpu_s": round(median["tap_tiny"], 3),
-        "floor_startup_cpu_s": round(median["floor_tiny"], 3),
-        "tap_us_per_record": round(tap_us, 2),
-        "floor_us_per_record": round(floor_us, 2),
-        "ratio": round(tap_us / floor_us, 3),
+        "startup_cpu_s": {name: round(median[f"{name}_tiny"], 3) for name in names},
+        "us_per_record": per_record,
+        "ratio_json": round(per_record["tap"] / per_record["floor_json"], 3),
+        "ratio_msgspec": round(per_record["tap"] / per_record["floor_msgspec"], 3),
         "identical_records": identical,
         "load_before": before,
         "load_after": loadavg(),
     }
 
 
-# Peak RSS (section 6)
+CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def section_instructions(workdir: Path, sizes: Sizes) -> dict[str, Any]:
+    """Instructions per record of the same three processes, counted by callgrind: exact
+    and repeatable where CPU seconds on a shared machine are neither (only when valgrind
+    is installed; user-space instructions only, so no system calls)."""
+    if shutil.which("valgrind") is None:
+        log("instructions: valgrind is not installed; skipped")
+        return {}
+    big_rows, small_rows = sizes.instructions
+    log(f"instructions: {big_rows} vs {small_rows} rows under callgrind")
+    counts: dict[str, dict[int, int]] = {}
+    for rows in (big_rows, small_rows):
+        with EmulatorProcess(
+            PYTHON,
+            workdir,
+            key=KEY,
+            rows={"customers": rows},
+            rate_limits=False,
+            quiet=True,
+            prerender=True,
+        ) as emu:
+            tap = run_tap(
+                workdir,
+                f"instructions-tap-{rows}",
+                tap_config(emu.url, rate_limit_pacing=False),
+                ["customers"],
+                prefix=CALLGRIND,
+            )
+            children = {"tap": tap.child}
+            for codec in FLOORS:
+                children[f"floor_{codec}"], _ = _floor_child(
+                    workdir, emu.url, f"instructions-{codec}", False, codec, prefix=CALLGRIND
+                )
+        for name, child in children.items():
+            match = _COLLECTED.search(child.stderr.replace(",", ""))
+            if match is None:
+                raise RuntimeError(f"no callgrind total for {name}:\n{child.stderr[-1000:]}")
+            counts.setdefault(name, {})[rows] = int(match[1])
+    per_record = {
+        name: round((by_rows[big_rows] - by_rows[small_rows]) / (big_rows - small_rows))
+        for name, by_rows in counts.items()
+    }
+    log(f"  instructions per record: {per_record}")
+    return {
+        "rows": [big_rows, small_rows],
+        "per_record": per_record,
+        "ratio_json": round(per_record["tap"] / per_record["floor_json"], 3),
+        "ratio_msgspec": round(per_record["tap"] / per_record["floor_msgspec"], 3),
+    }
+
+
+# Peak RSS (section 7)
 
 
 def section_rss(workdir: Path, sizes: Sizes) -> dict[str, Any]:
@@ -509,8 +770,10 @@ def machine() -> dict[str, Any]:
 
 SECTIONS: dict[str, Callable[[Path, Sizes], dict[str, Any]]] = {
     "throughput": section_throughput,
+    "organisation": section_organisation,
     "incremental": section_incremental,
     "cpu": section_cpu,
+    "instructions": section_instructions,
     "rss": section_rss,
 }
 

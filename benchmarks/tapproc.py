@@ -96,13 +96,15 @@ def run_tap(
     state: dict[str, Any] | None = None,
     keep_output: bool = False,
     python: str = sys.executable,
+    prefix: Sequence[str] = (),
 ) -> TapResult:
-    """Run ``python -m tap_dualentry`` with a catalog selecting ``streams``."""
+    """Run ``python -m tap_dualentry`` (after ``prefix``, a profiler say) with a catalog
+    selecting ``streams``."""
     config_path = workdir / f"{name}.config.json"
     config_path.write_text(json.dumps(config))
     catalog_path = workdir / f"{name}.catalog.json"
     catalog_path.write_text(json.dumps(catalog_for(config, streams)))
-    command = [python, "-m", "tap_dualentry", "--config", str(config_path)]
+    command = [*prefix, python, "-m", "tap_dualentry", "--config", str(config_path)]
     command += ["--catalog", str(catalog_path)]
     if state is not None:
         state_path = workdir / f"{name}.state.json"

@@ -37,6 +37,9 @@ class Replication(enum.Enum):
     #: A newer API version reportedly filters on ``updated_after``: a far-future probe
     #: tells whether this server honours it; if not, fall back as PROBED_UPDATED_DESC.
     UPDATED_AFTER = "updated_after"
+    #: Rows never change once created and the list filters on their creation time
+    #: (``start_date``, a date-time): probed like UPDATED_AFTER; if ignored, full table.
+    CREATED_AFTER = "created_after"
     #: No usable change signal: the full table in a stable order every run.
     FULL_TABLE = "full_table"
 
@@ -272,7 +275,12 @@ CATALOGUE: tuple[Endpoint, ...] = (
     # Workflows and approvals
     Endpoint(name="workflows", path="workflows/", ordering="-priority,-id"),
     Endpoint(name="workflow_execution_states", path="workflows/execution-states/", ordering=None),
-    Endpoint(name="workflow_actions", path="workflows/actions/", ordering=None),
+    Endpoint(
+        name="workflow_actions",
+        path="workflows/actions/",
+        replication=Replication.CREATED_AFTER,
+        ordering=None,
+    ),
     Endpoint(
         name="inbox_transactions",
         path="inbox/transactions/",

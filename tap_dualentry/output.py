@@ -1,7 +1,9 @@
 """Singer message output: one writer, whole lines, never a bookmark ahead of its rows.
 
-* msgspec encoding (decimals as exact JSON numbers), buffered, flushed after
-  STATE and ACTIVATE_VERSION, instead of the SDK's flush after every message;
+* msgspec encoding (decimals as exact JSON numbers), buffered here (stdout may
+  be unbuffered: PYTHONUNBUFFERED made every record a system call), written in
+  whole lines that no signal splits, flushed after STATE and ACTIVATE_VERSION,
+  instead of the SDK's flush after every message;
 * each stream keeps its own bookmarks (see ``stream.DualEntryStream``),
   so a STATE message from a stream carries only its part; the writer merges the
   parts into the run's full state and always writes the whole of it, leaving out
@@ -18,6 +20,7 @@ import copy
 import datetime as dt
 import os
 import queue
+import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -33,6 +36,8 @@ from tap_dualentry.records import PlainDecimal
 
 _FLUSHING = {SingerMessageType.STATE, SingerMessageType.ACTIVATE_VERSION}
 QUEUE_SIZE = 2000  # messages; bounds memory when the target reads slower than we fetch
+BUFFER_BYTES = 1 << 16  # output held before it is written
+_STOPPING = {signal.SIGTERM, signal.SIGINT}
 
 
 def _encode_other(value: Any) -> Any:  # noqa: ANN401
@@ -54,7 +59,8 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         self._stream = stream
         self.closed = False  # the target stopped reading: nothing more can be written
         self._state: dict[str, Any] = {}
-        self._queue: queue.Queue[Message] | None = None
+        self._queue: queue.Queue[Message | bytes] | None = None  # bytes: an encoded line
+        self._pending = bytearray()  # whole lines not yet written
         self._writer_thread: threading.Thread | None = None
 
     @property
@@ -81,14 +87,50 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
             return
         self._write(message)
 
+    def write_record(self, stream: str, record: dict[str, Any], version: int | None) -> None:
+        """A RECORD message, encoded at once: byte for byte what a RecordMessage of the
+        same record gives, without building one (see ``sdk_bridge.RecordWriter``)."""
+        if self.closed:
+            raise OutputClosed
+        message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": record}
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = dt.datetime.now(dt.UTC)
+        line = _encoder.encode(message) + b"\n"
+        pending = self._queue
+        if pending is not None and threading.current_thread() is not self._writer_thread:
+            pending.put(line)
+            return
+        self._emit(line)
+
     def _write(self, message: Message) -> None:
         if isinstance(message, StateMessage):
             message = StateMessage(value=self._merge(message.value))
+        self._emit(self.serialize_message(message))
+        if message.type in _FLUSHING:
+            self.flush()
+
+    def _emit(self, lines: bytes) -> None:
+        self._pending += lines
+        if len(self._pending) >= BUFFER_BYTES:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Write the lines held, all of them: SIGTERM and SIGINT wait meanwhile (they
+        are handled at once afterwards), so an interrupted run ends on a whole line."""
+        if not self._pending:
+            return
+        view = memoryview(bytes(self._pending))
+        self._pending.clear()
         out = self._out
-        with self._closing_on_broken_pipe():
-            out.write(self.serialize_message(message))
-            if message.type in _FLUSHING:
-                out.flush()
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        try:
+            with self._closing_on_broken_pipe():
+                while view:
+                    written = out.write(view)
+                    view = view[len(view) if written is None else written :]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def _merge(self, part: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in part.items():
@@ -105,6 +147,7 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         return self._state
 
     def flush(self) -> None:
+        self._drain()
         with self._closing_on_broken_pipe():
             self._out.flush()
 
@@ -126,7 +169,7 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
             raise OutputClosed from None
 
     @contextmanager
-    def parallel(self) -> Iterator[queue.Queue[Message]]:
+    def parallel(self) -> Iterator[queue.Queue[Message | bytes]]:
         """Route other threads' messages through a bounded queue the caller drains."""
         self._queue = queue.Queue(maxsize=QUEUE_SIZE)
         self._writer_thread = threading.current_thread()
@@ -136,6 +179,9 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
             self._queue = None
             self._writer_thread = None
 
-    def write_queued(self, message: Message) -> None:
+    def write_queued(self, message: Message | bytes) -> None:
         """Write a message taken from the queue (writer thread only)."""
-        self._write(message)
+        if isinstance(message, bytes):
+            self._emit(message)
+        else:
+            self._write(message)

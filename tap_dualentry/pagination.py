@@ -65,7 +65,7 @@ class KeySet:
 
     def add(self, key: Hashable) -> bool:
         """Add a key; return True if it was not there yet."""
-        if type(key) is int and self._fit(key):
+        if type(key) is int and (0 <= key - self._base < len(self._bits) * 8 or self._fit(key)):
             index = key - self._base
             byte, bit = index >> 3, 1 << (index & 7)
             if self._bits[byte] & bit:

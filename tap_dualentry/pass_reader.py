@@ -41,10 +41,23 @@ class PageSource:
             return kept[1]
         paged = [*params, ("limit", str(limit)), ("offset", str(offset))]
         body = self.client.get_json(self._path, paged, expect_page=True)
-        return Page(rows=body["items"], count=int(body["count"]))
+        page = Page(rows=body["items"], count=int(body["count"]))
+        left = _requests_left(offset, page)
+        if left is not None:
+            self.client.expect(self._path, left)
+        return page
 
     def keep(self, params: Params, offset: int, limit: int, page: Page) -> None:
         self._kept = ((list(params), offset, limit), page)
+
+
+def _requests_left(offset: int, page: Page) -> float | None:
+    """About how many more pages the list holds after this one (the route's priority);
+    None when a page says nothing about it (a probe of one row, an empty page)."""
+    per_page = len(page.rows) - 1  # the next page overlaps this one by a row
+    if per_page <= 0:
+        return None
+    return max(page.count - offset - len(page.rows), 0) / per_page
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ At most three paced requests per endpoint:
    order honoured, the fields and types the items carry against the schema, the
    timestamp formats, the rate-limit headers;
 2. one row without the status filters: whether the server's default hides rows;
-3. for the lists that may take one, one row with a far-future ``updated_after`` (is
-   the filter honoured?).
+3. for the lists that may take one, one row with a far-future ``updated_after`` (or,
+   for lists read since their creation time, ``start_date``): is the filter honoured?
 
 A full table's ``ordering=id`` is the first request's ordering there, so its answer
 says whether that order is accepted; a refused ordering spends a request on asking
@@ -65,6 +65,7 @@ class EndpointFindings:
     count_consistent: bool | None = None
     newest_first: str | None = None  # "honoured", "ignored", "refused", or None: not asked
     updated_after: str | None = None  # "honoured", "ignored", "refused"
+    start_date_filter: str | None = None  # the same, where rows are read since creation
     ordering_id: str | None = None  # "accepted", "refused"
     default_hides_rows: bool | None = None
     unknown_fields: list[str] = field(default_factory=list)
@@ -157,7 +158,9 @@ class _EndpointProbe:
         # The first page is in: a later refusal or fault only leaves its question open.
         try:
             if self._endpoint.replication is Replication.UPDATED_AFTER:
-                found.updated_after = self._updated_after(params)
+                found.updated_after = self._honoured(params, "updated_after")
+            elif self._endpoint.replication is Replication.CREATED_AFTER:
+                found.start_date_filter = self._honoured(params, "start_date")
             unfiltered = [(n, v) for n, v in params if n not in ("record_status", "status")]
             if unfiltered != params:
                 found.default_hides_rows = self._get(unfiltered, 1).count < page.count
@@ -170,8 +173,15 @@ class _EndpointProbe:
     def _first_page(self) -> tuple[Page, Params]:
         """The first page as a pass asks for it (again without an ordering it refuses)."""
         endpoint, found = self._endpoint, self.found
+        # Lists read since their creation time take no ordering to probe.
         timed = "updated_at" in self._schema["properties"]
-        ordering = NEWEST_FIRST if endpoint.incremental and timed else endpoint.ordering
+        ordering = (
+            NEWEST_FIRST
+            if endpoint.incremental
+            and timed
+            and endpoint.replication is not Replication.CREATED_AFTER
+            else endpoint.ordering
+        )
         params = self._query.params(None, ordering)
         try:
             page = self._get(params, PAGE)
@@ -193,9 +203,9 @@ class _EndpointProbe:
         )
         return page, params
 
-    def _updated_after(self, params: Params) -> str:
+    def _honoured(self, params: Params, parameter: str) -> str:
         try:
-            probe = self._get([*params, ("updated_after", FAR_FUTURE)], 1)
+            probe = self._get([*params, (parameter, FAR_FUTURE)], 1)
         except BadRequestError:
             return "refused"
         return "honoured" if probe.count == 0 else "ignored"
@@ -357,6 +367,7 @@ def render_text(report: Mapping[str, Any]) -> str:
         for label, key in (
             ("-updated_at", "newest_first"),
             ("updated_after", "updated_after"),
+            ("start_date filter", "start_date_filter"),
             ("ordering=id", "ordering_id"),
         ):
             if found[key]:

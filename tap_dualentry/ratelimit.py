@@ -12,10 +12,19 @@ moment: a client that counts from its send refills a little ahead of the
 server, and its next request after a burst arrives a hair early and gets a 429
 (which costs a whole Retry-After for every stream). ``settle`` therefore takes
 back, once the answer is in, the refill a full bucket may not have had.
+
+When the aggregate bucket is short, the route with the most work left goes
+first (``expect`` says how many requests each route still has): a run lasts as
+long as its longest stream, so that stream must never wait for a token while a
+shorter one takes it. Shorter streams get every token the longer ones cannot
+use, since those are held to their own route's rate. A route that has not said
+yet goes before all the others: its first page tells its size, and it may be the
+longest.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -71,32 +80,73 @@ class RateLimiter:
         self._routes: dict[str, _Bucket] = {}
         self._hold_until = 0.0
         self._pending = threading.local()  # each thread's last acquisition, until settled
+        self._work_left: dict[str, float] = {}  # route -> requests it still expects to send
+        self._waiting: dict[int, str] = {}  # thread -> the route it waits to send to
+
+    def expect(self, route: str, requests: float) -> None:
+        """``route`` expects to send about ``requests`` more requests (its priority)."""
+        with self._lock:
+            self._work_left[route] = requests
 
     def acquire(self, route: str) -> None:
         """Block until a request to ``route`` may be sent."""
-        while True:
-            with self._lock:
-                now = self._clock()
-                route_bucket = self._routes.get(route)
-                if route_bucket is None:
-                    route_bucket = self._routes[route] = _Bucket(self._route_spec, now)
-                self._aggregate.refill(now)
-                route_bucket.refill(now)
-                delay = max(
-                    self._hold_until - now,
-                    self._aggregate.wait_for_one(),
-                    route_bucket.wait_for_one(),
-                )
+        me = threading.get_ident()
+        with self._lock:
+            self._waiting[me] = route
+        try:
+            while True:
+                with self._lock:
+                    delay = self._try_take(route)
                 if delay <= 0:
-                    self._pending.taken = (
-                        now,
-                        (self._aggregate, self._aggregate.tokens),
-                        (route_bucket, route_bucket.tokens),
-                    )
-                    self._aggregate.tokens -= 1
-                    route_bucket.tokens -= 1
                     return
-            self._sleep(delay)
+                self._sleep(delay)
+        finally:
+            with self._lock:
+                del self._waiting[me]
+
+    def _try_take(self, route: str) -> float:
+        """Take a token from both buckets and return 0, or return how long to wait."""
+        now = self._clock()
+        route_bucket = self._route(route, now)
+        self._aggregate.refill(now)
+        delay = max(
+            self._hold_until - now,
+            self._aggregate.wait_for_one(),
+            route_bucket.wait_for_one(),
+        )
+        if delay > 0:
+            return delay
+        # Leave the aggregate's tokens to routes with more work left that could send now.
+        ahead = self._ready_ahead_of(route, now)
+        short = ahead + 1.0 - self._aggregate.tokens
+        if ahead and short > 1e-9:
+            return short / self._aggregate_spec.per_second
+        self._pending.taken = (
+            now,
+            (self._aggregate, self._aggregate.tokens),
+            (route_bucket, route_bucket.tokens),
+        )
+        self._aggregate.tokens -= 1
+        route_bucket.tokens -= 1
+        return 0.0
+
+    def _route(self, route: str, now: float) -> _Bucket:
+        bucket = self._routes.get(route)
+        if bucket is None:
+            bucket = self._routes[route] = _Bucket(self._route_spec, now)
+        bucket.refill(now)
+        return bucket
+
+    def _ready_ahead_of(self, route: str, now: float) -> int:
+        """Other routes waiting now, with more work left, whose own bucket has a token."""
+        left = self._work_left
+        mine = left.get(route, math.inf)
+        ahead = {
+            other
+            for other in self._waiting.values()
+            if other != route and left.get(other, math.inf) > mine
+        }
+        return sum(1 for other in ahead if self._route(other, now).wait_for_one() <= 0)
 
     def settle(self) -> None:
         """The answer to this thread's last request is in (or the request failed).
@@ -144,6 +194,9 @@ class RateLimiter:
 
 class Unlimited:
     """Pacing switched off: the naive baseline, and runs against unthrottled servers."""
+
+    def expect(self, route: str, requests: float) -> None:
+        del route, requests
 
     def acquire(self, route: str) -> None:
         del route

@@ -26,11 +26,16 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
+
 from tap_dualentry.errors import RecordTypeError
+from tap_dualentry.unchanged import exact_type
 
 Converter = Callable[[Any], Any]
 # Where a record keeps the top-level fields DualEntry sent that its schema lacks.
 UNKNOWN_FIELDS = "_unknown_fields"
+# Rows a stream's shaper checks in C before it decides whether checking pays.
+_TRIAL_ROWS = 64
 
 _JSON_NAMES = {
     bool: "boolean",
@@ -80,12 +85,35 @@ class SchemaDrift:
 class RecordShaper:
     """A compiled converter for one stream's records."""
 
-    def __init__(self, stream: str, schema: Mapping[str, Any], drift: SchemaDrift) -> None:
+    def __init__(
+        self,
+        stream: str,
+        schema: Mapping[str, Any],
+        drift: SchemaDrift,
+        *,
+        check_unchanged: bool = True,
+    ) -> None:
         self._stream = stream
         self._drift = drift
         self._root = self._compile_object(schema, "")
+        # Rows shaping would leave as they are, recognised in C (see unchanged.py); given
+        # up for a stream whose rows mostly need shaping (decimal strings, say).
+        self._unchanged = exact_type(schema) if check_unchanged else None
+        self._checked = self._passed = 0
 
     def __call__(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        unchanged = self._unchanged
+        if unchanged is not None:
+            try:
+                msgspec.convert(row, unchanged, strict=True)
+            except msgspec.ValidationError:
+                self._checked += 1
+                if self._checked >= _TRIAL_ROWS and self._passed * 2 < self._checked:
+                    self._unchanged = None
+            else:
+                self._checked += 1
+                self._passed += 1
+                return dict(row)  # exactly what shaping would give
         return self._root(row)  # type: ignore[no-any-return]
 
     # Compilation
@@ -105,12 +133,22 @@ class RecordShaper:
             return self._compile_union(names, schema, path, nullable=nullable)
         (name,) = names
         if name == "object":
-            convert = self._compile_object(schema, path)
-        elif name == "array":
-            convert = self._compile_array(schema, path)
-        else:
-            convert = self._compile_scalar(name, path)
-        return self._with_null(convert, path, nullable=nullable)
+            return self._compile_object(schema, path, nullable=nullable)
+        if name == "array":
+            return self._compile_array(schema, path, nullable=nullable)
+        return self._with_null(self._compile_scalar(name, path), path, nullable=nullable)
+
+    def _null(self, path: str, *, nullable: bool) -> Converter:
+        """What a null becomes where a value of another type was promised."""
+        if nullable:
+            return _identity
+        drift = self._drift
+
+        def required_value(value: Any) -> Any:  # noqa: ANN401
+            drift.report(SchemaDrift.NULL, path, "passed through as null")
+            return value
+
+        return required_value
 
     def _with_null(self, convert: Converter, path: str, *, nullable: bool) -> Converter:
         if nullable:
@@ -128,10 +166,13 @@ class RecordShaper:
 
         return required_value
 
-    def _compile_object(self, schema: Mapping[str, Any], path: str) -> Converter:
+    def _compile_object(
+        self, schema: Mapping[str, Any], path: str, *, nullable: bool = False
+    ) -> Converter:
         properties: dict[str, Any] = schema.get("properties") or {}
         if not properties and schema.get("additionalProperties", True) is not False:
-            return _identity  # a free-form object
+            # A free-form object.
+            return self._with_null(_identity, path, nullable=nullable)
         converters = {
             name: self._compile(sub, f"{path}.{name}" if path else name)
             for name, sub in properties.items()
@@ -156,47 +197,63 @@ class RecordShaper:
             if keep
             else "is dropped (not in the schema)"
         )
+        null = None if root else self._null(path, nullable=nullable)
 
         def convert_object(value: Any) -> Any:  # noqa: ANN401
+            if value is None and null is not None:
+                return null(value)
             if not isinstance(value, dict):
                 raise self._mismatch(path or "(record)", "object", value)
-            if not root:
-                for key, item in value.items():
-                    kinds = passes.get(key)
-                    if kinds is None or type(item) not in kinds:
-                        break
-                else:
-                    # Nothing to convert or drop: share the nested object. The record
-                    # itself is always a new dict, so the raw row stays as it came.
-                    return value
-            result = {}
+            # Copy on write: most objects need nothing converted or dropped, and are
+            # then shared as they came (a call per field, or a copy per object, was most
+            # of the shaping cost). The record itself is always a new dict, so the raw
+            # row stays as it came.
+            result = dict(value) if root else None
             for key, item in value.items():
                 kinds = passes.get(key)
                 if kinds is not None and type(item) in kinds:
-                    result[key] = item
                     continue
                 converter = converters.get(key)
                 if converter is None:
                     drift.report(SchemaDrift.UNDECLARED, f"{path}.{key}" if path else key, fate)
+                    if keep:
+                        continue  # kept where it is
+                    if result is None:
+                        result = dict(value)
+                    del result[key]
                     if collect:
                         result.setdefault(UNKNOWN_FIELDS, {})[key] = item
-                    elif keep:
-                        result[key] = item
                     continue
-                result[key] = converter(item)
-            return result
+                converted = converter(item)
+                if converted is not item:
+                    if result is None:
+                        result = dict(value)
+                    result[key] = converted
+            return value if result is None else result
 
         return convert_object
 
-    def _compile_array(self, schema: Mapping[str, Any], path: str) -> Converter:
+    def _compile_array(self, schema: Mapping[str, Any], path: str, *, nullable: bool) -> Converter:
         items = schema.get("items") or {}
         item_converter = self._compile(items, f"{path}[]")
         passthrough = item_converter is _identity
+        null = self._null(path, nullable=nullable)
 
         def convert_array(value: Any) -> Any:  # noqa: ANN401
+            if value is None:
+                return null(value)
             if not isinstance(value, list):
                 raise self._mismatch(path, "array", value)
-            return value if passthrough else [item_converter(item) for item in value]
+            if passthrough:
+                return value
+            result = None  # copy on write, as for objects
+            for index, item in enumerate(value):
+                converted = item_converter(item)
+                if converted is not item:
+                    if result is None:
+                        result = list(value)
+                    result[index] = converted
+            return value if result is None else result
 
         return convert_array
 
@@ -314,8 +371,9 @@ _SCALAR_TYPES: dict[str, frozenset[type]] = {
 def _passing_types(schema: Mapping[str, Any], converter: Converter) -> frozenset[type] | None:
     """The exact value types ``converter`` returns unchanged and silently, if it is simple.
 
-    Only for any-value fields and single scalar types (optionally nullable); None for
-    everything else, which keeps going through its converter.
+    Only for any-value fields, single scalar types (optionally nullable) and the null of
+    a nullable object or array; None for everything else, which keeps going through its
+    converter.
     """
     if converter is _identity:
         return _JSON_TYPES
@@ -325,7 +383,11 @@ def _passing_types(schema: Mapping[str, Any], converter: Converter) -> frozenset
     names.discard("null")
     if len(names) != 1:
         return None
-    kinds = _SCALAR_TYPES.get(names.pop())
+    name = names.pop()
+    if name in ("object", "array"):
+        # A null where one is allowed needs nothing; an object or array goes through.
+        return frozenset({type(None)}) if nullable else None
+    kinds = _SCALAR_TYPES.get(name)
     if kinds is None:
         return None
     return kinds | {type(None)} if nullable else kinds

@@ -20,27 +20,29 @@ from tap_dualentry.timestamps import canonical
 REPLICATION_KEY = "updated_at"
 
 
-def actor_time(row: Mapping[str, Any], actor: str) -> str | None:
-    """Canonical ``<actor>.timestamp`` of a row, or None when it is absent or null."""
-    value = row.get(actor)
-    if isinstance(value, dict):
-        return canonical(value.get("timestamp"))
-    return None
-
-
 def derive_timestamps(row: dict[str, Any], *, actors: bool) -> None:
     """Set a canonical top-level ``updated_at`` (and ``created_at``) on a row in place.
 
     A top-level ``updated_at`` sent by the API wins; otherwise, for items with actor
-    objects, ``updated_by.timestamp`` falling back to ``created_by.timestamp``.
+    objects, ``updated_by.timestamp`` falling back to ``created_by.timestamp``; for
+    items with neither (approval actions, which never change), ``created_at``.
     """
     top_level = canonical(row.get("updated_at"))
     if not actors:
         if "updated_at" in row:
             row["updated_at"] = top_level
+        elif "created_at" in row:
+            row["updated_at"] = canonical(row["created_at"])
         return
-    created = actor_time(row, "created_by")
-    row["updated_at"] = top_level or actor_time(row, "updated_by") or created
+    created_by, updated_by = row.get("created_by"), row.get("updated_by")
+    created_raw = created_by.get("timestamp") if isinstance(created_by, dict) else None
+    updated_raw = updated_by.get("timestamp") if isinstance(updated_by, dict) else None
+    created = canonical(created_raw)
+    if top_level is None:
+        # A row never edited shows one time twice: worked out once.
+        updated = created if updated_raw == created_raw else canonical(updated_raw)
+        top_level = updated or created
+    row["updated_at"] = top_level
     given = row.get("created_at")
     row["created_at"] = (canonical(given) or given) if given else created
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Generator
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib.encoding.simple import RecordMessage, SchemaMessage
 
@@ -31,6 +32,15 @@ if TYPE_CHECKING:
 # singer_sdk.plugin_base._ConfigInput: what the SDK's --config callback returns and hands
 # Tap.invoke (the files, or ENV); the SDK gives the type no public name.
 ConfigInput = _ConfigInput
+
+
+@runtime_checkable
+class RecordWriter(Protocol):
+    """A message writer that takes a record as it is, without a RecordMessage around it."""
+
+    def write_record(self, stream: str, record: dict[str, Any], version: int | None) -> None:
+        """Write the RECORD message the SDK would write for ``record``."""
+        ...
 
 
 class BridgedStream(Stream):
@@ -106,6 +116,39 @@ class BridgedStream(Stream):
         """Stream._write_record_message: RECORD through the stream maps, for streams
         that the SDK's ``sync`` does not run."""
         self._write_record_message(record)
+
+    def _write_record_message(self, record: dict[str, Any]) -> None:
+        """Stream._write_record_message, which the SDK's ``sync`` calls for every record:
+        with every field selected and no stream map or flattening, the record, shaped by
+        ``conform``, goes straight to a writer that takes it as it is. The SDK's way (a
+        RecordMessage through the map, its flattening and three layers of dispatch) cost
+        more than encoding the record."""
+        writer = self._record_writer
+        if writer is None:
+            super()._write_record_message(record)
+            return
+        shape = self.output_shape(self.stream_maps[0])
+        writer.write_record(self._record_alias, shape(record), self._stream_version)
+        self.state_manager.is_flushed = False
+
+    @cached_property
+    def _record_writer(self) -> RecordWriter | None:
+        """The writer that takes records as they are, when nothing transforms them."""
+        maps = self.stream_maps
+        writer = self._tap.message_writer
+        if (
+            self._selects_every_field
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and not maps[0].flattening_enabled
+            and isinstance(writer, RecordWriter)
+        ):
+            return writer
+        return None
+
+    @cached_property
+    def _record_alias(self) -> str:
+        return self.stream_maps[0].stream_alias
 
     def write_activate_version(self, version: int) -> None:
         """Stream._write_activate_version_message: the SDK writes it only before the

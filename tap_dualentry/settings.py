@@ -173,9 +173,13 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "max_parallel_streams",
         th.IntegerType(minimum=1),
-        default=5,
         title="Max parallel streams",
-        description="Streams read at the same time, to use the key's aggregate budget.",
+        description=(
+            "An optional cap on the streams read at the same time. Default: no cap; every "
+            "selected stream is in flight, the rate limits decide which sends next (the "
+            "one with the most work left first), and the run takes about as long as its "
+            "longest stream allows."
+        ),
     ),
     th.Property(
         "full_pass_interval_days",
@@ -327,7 +331,7 @@ class Settings:
     request_burst: int
     endpoint_requests_per_second: float
     endpoint_burst: int
-    max_parallel_streams: int
+    max_parallel_streams: int | None  # None: no cap
     full_pass_interval_days: float
     reconciliation: bool
     lookback_minutes: float
@@ -383,7 +387,11 @@ class Settings:
             request_burst=int(_checked_number(config, "request_burst")),
             endpoint_requests_per_second=_checked_number(config, "endpoint_requests_per_second"),
             endpoint_burst=int(_checked_number(config, "endpoint_burst")),
-            max_parallel_streams=int(_checked_number(config, "max_parallel_streams")),
+            max_parallel_streams=(
+                None
+                if _given(config, "max_parallel_streams") is None
+                else int(_checked_number(config, "max_parallel_streams"))
+            ),
             full_pass_interval_days=_checked_number(config, "full_pass_interval_days"),
             reconciliation=bool(_given(config, "reconciliation")),
             lookback_minutes=_checked_number(config, "lookback_minutes"),

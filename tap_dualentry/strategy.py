@@ -12,22 +12,43 @@ assuming (each probe costs at most one request per run, and usually none):
 * ``UPDATED_AFTER``: one request with a far-future ``updated_after`` tells a
   server that honours the filter (no rows) from one that ignores it (rows). If
   honoured, passes filter on the bookmark; if not, the previous rule applies.
+* ``CREATED_AFTER``: rows never change once created, and the list filters on
+  their creation time (``start_date``, a date-time): probed the same way. If
+  honoured, passes ask for rows created since the bookmark; if not, the full
+  table (such lists take no ``ordering`` to probe).
+
+A filter probe's answer is remembered in the stream's state (``ProbeMemory``) and
+asked again after ``REPROBE_AFTER``: a run with nothing changed then costs one
+request, not two. Either answer keeps a pass correct while it stands: a filter
+found ignored is simply not used, and a filter that stops being honoured only
+makes its passes read the whole list.
 """
 
 from __future__ import annotations
 
 import bisect
+import datetime as dt
+import itertools
 import logging
+from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from tap_dualentry.catalogue import Endpoint, Replication
 from tap_dualentry.errors import BadRequestError
 from tap_dualentry.pagination import Page, Row
 from tap_dualentry.query import Params
+from tap_dualentry.timestamps import format_timestamp, parse_timestamp
 
 NEWEST_FIRST = "-updated_at"
 FAR_FUTURE = "2999-12-31T00:00:00.000000Z"
+# The query parameter that filters a list on the bookmark, by how the list replicates.
+SINCE_FILTERS = {
+    Replication.UPDATED_AFTER: "updated_after",
+    Replication.CREATED_AFTER: "start_date",
+}
+# How long the answer to a filter probe is trusted before the filter is probed again.
+REPROBE_AFTER = dt.timedelta(days=7)
 # Share of a page's timestamped rows that must be in newest-first order for the
 # server's -updated_at to count as honoured. Rows whose hidden sort key moved
 # without their visible timestamp (system edits) break strict order.
@@ -40,17 +61,17 @@ class Strategy:
 
     ordering: str | None
     early_stop: bool = False  # newest first: stop once past the bookmark
-    updated_after: bool = False  # filter on updated_after
+    since_param: str | None = None  # the filter an incremental pass sends its bookmark in
     start_date_param: str | None = None  # for full passes: the transaction-date filter
     reason: str = ""
 
     @property
     def incremental(self) -> bool:
-        return self.early_stop or self.updated_after
+        return self.early_stop or self.since_param is not None
 
     def describe(self) -> str:
-        if self.updated_after:
-            return "updated_after filter"
+        if self.since_param:
+            return f"{self.since_param} filter"
         if self.early_stop:
             return "newest first, stopping past the bookmark"
         return f"full table ordered by {self.ordering or 'the server default'}"
@@ -76,32 +97,71 @@ class Probe(Protocol):
         ...
 
 
+class ProbeMemory:
+    """The answers to filter probes, kept in a stream's state between runs."""
+
+    def __init__(self, memory: MutableMapping[str, Any], now: dt.datetime) -> None:
+        self._memory = memory
+        self._now = now
+
+    def recall(self, parameter: str) -> bool | None:
+        """Whether the server honoured ``parameter`` when last asked, if that is recent."""
+        entry = self._memory.get(parameter)
+        if not isinstance(entry, dict) or not isinstance(entry.get("honoured"), bool):
+            return None
+        try:
+            checked = parse_timestamp(str(entry.get("checked")))
+        except ValueError:
+            return None
+        if not self._now - REPROBE_AFTER < checked <= self._now:
+            return None
+        return bool(entry["honoured"])
+
+    def remember(self, parameter: str, honoured: bool) -> None:
+        self._memory[parameter] = {"honoured": honoured, "checked": format_timestamp(self._now)}
+
+
 def choose_strategy(
-    endpoint: Endpoint, *, incremental: bool, probe: Probe, logger: logging.Logger
+    endpoint: Endpoint,
+    *,
+    incremental: bool,
+    probe: Probe,
+    logger: logging.Logger,
+    memory: ProbeMemory | None = None,
 ) -> Strategy:
     """How to find changes, from what the endpoint documents and what it answers."""
-    chooser = _Chooser(endpoint, probe, logger)
+    chooser = _Chooser(endpoint, probe, logger, memory)
     kind = endpoint.replication
     if kind is Replication.FULL_TABLE or not incremental:
         return chooser.full("the endpoint offers no change signal")
     if kind is Replication.UPDATED_DESC:
         return Strategy(ordering=NEWEST_FIRST, early_stop=True, reason="documented order")
-    if kind is Replication.UPDATED_AFTER and chooser.honours_updated_after():
+    since_param = SINCE_FILTERS.get(kind)
+    if since_param is not None and chooser.honours(since_param):
         return chooser.log(
             Strategy(
                 ordering=endpoint.ordering,
-                updated_after=True,
-                reason="the server honours updated_after",
+                since_param=since_param,
+                reason=f"the server honours {since_param}",
             )
         )
+    if kind is Replication.CREATED_AFTER:
+        return chooser.log(chooser.full(f"the server ignores {since_param}"))
     return chooser.probe_newest_first()
 
 
 class _Chooser:
-    def __init__(self, endpoint: Endpoint, probe: Probe, logger: logging.Logger) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        probe: Probe,
+        logger: logging.Logger,
+        memory: ProbeMemory | None,
+    ) -> None:
         self._endpoint = endpoint
         self._probe = probe
         self._logger = logger
+        self._memory = memory
 
     def full(self, reason: str) -> Strategy:
         return Strategy(
@@ -116,16 +176,42 @@ class _Chooser:
         )
         return strategy
 
-    def honours_updated_after(self) -> bool:
-        params = [*self._probe.params(self._endpoint.ordering), ("updated_after", FAR_FUTURE)]
+    def honours(self, parameter: str) -> bool:
+        """Whether the server filters on ``parameter``: remembered, or probed with a
+        far-future value (a filter honoured lists nothing)."""
+        remembered = self._memory.recall(parameter) if self._memory else None
+        if remembered is not None:
+            return remembered
+        params = [*self._probe.params(self._endpoint.ordering), (parameter, FAR_FUTURE)]
         try:
             page = self._probe.peek(params)
         except BadRequestError as error:
             self._logger.info(
-                "Stream '%s': updated_after is refused (%s)", self._endpoint.name, error
+                "Stream '%s': %s is refused (%s)", self._endpoint.name, parameter, error
             )
+            honoured = False
+        else:
+            honoured = page.count == 0 and not page.rows
+        if self._memory:
+            self._memory.remember(parameter, honoured)
+        return honoured
+
+    def _reordered(self, rows: list[Row]) -> bool:
+        """Whether a page answering ``ordering=-updated_at`` left the endpoint's own
+        order by primary key: a server that ignores an ordering keeps to its own.
+
+        The visible times alone can mislead: where system edits (which move the server's
+        hidden sort key, not the visible times) crowd the top of a large list, the first
+        page of an honoured newest-first order looks unsorted.
+        """
+        keys = self._endpoint.primary_keys
+        if self._endpoint.ordering != "id" or len(keys) != 1:
             return False
-        return page.count == 0 and not page.rows
+        ids = [row.get(keys[0]) for row in rows]
+        numbers = [value for value in ids if type(value) is int]
+        if len(numbers) != len(ids):
+            return False
+        return any(later < earlier for earlier, later in itertools.pairwise(numbers))
 
     def probe_newest_first(self) -> Strategy:
         params = self._probe.params(NEWEST_FIRST)
@@ -135,7 +221,7 @@ class _Chooser:
             return self.log(self.full(f"the server refuses ordering={NEWEST_FIRST}: {error}"))
         for row in page.rows:
             self._probe.derive(row)
-        if not is_newest_first(page.rows):
+        if not is_newest_first(page.rows) and not self._reordered(page.rows):
             return self.log(self.full(f"the server ignores ordering={NEWEST_FIRST}"))
         return self.log(
             Strategy(

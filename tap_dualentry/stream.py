@@ -32,7 +32,7 @@ from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import REPLICATION_KEY, derive_timestamps
 from tap_dualentry.sdk_bridge import BridgedStream
 from tap_dualentry.settings import Settings
-from tap_dualentry.strategy import Strategy, choose_strategy
+from tap_dualentry.strategy import ProbeMemory, Strategy, choose_strategy
 from tap_dualentry.summary import StreamReport
 
 if TYPE_CHECKING:
@@ -183,6 +183,7 @@ class DualEntryStream(BridgedStream):
                 incremental=self.replication_key is not None,
                 probe=_StrategyProbe(self, context),
                 logger=self.logger,
+                memory=ProbeMemory(self.stream_state.setdefault("probes", {}), self.clock.now()),
             )
         return self.strategy
 
@@ -205,8 +206,8 @@ class DualEntryStream(BridgedStream):
         self.stream_version = planner.version
         plan = planner.plan(context, incremental=incremental)
         extra: Params = []
-        if plan.since is not None and strategy.updated_after:
-            extra.append(("updated_after", plan.since))
+        if plan.since is not None and strategy.since_param:
+            extra.append((strategy.since_param, plan.since))
         elif plan.since is None and strategy.start_date_param and start_date:
             extra.append((strategy.start_date_param, start_date[:10]))
         if plan.since is not None:
@@ -238,9 +239,7 @@ class DualEntryStream(BridgedStream):
 
         return unassigned_or_missed
 
-    def _closes_group(
-        self, context: Partition | None, partitions: list[Partition | None]
-    ) -> bool:
+    def _closes_group(self, context: Partition | None, partitions: list[Partition | None]) -> bool:
         """Whether ``context`` is the last status pass of its company's group."""
         if not self.endpoint.status_from_filter or not context:
             return False
@@ -298,6 +297,11 @@ class DualEntryStream(BridgedStream):
     @property
     def clock(self) -> Clock:
         return self.shared.clock
+
+    @property
+    def route(self) -> str:
+        """The path every request of this stream goes to (the pacer's key)."""
+        return self.shared.api.path(self.endpoint.path)
 
     @cached_property
     def client(self) -> DualEntryClient:

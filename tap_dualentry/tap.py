@@ -181,21 +181,25 @@ class TapDualEntry(BridgedTap):
         streams = [
             stream
             for stream in self.streams.values()
-            if (stream.selected or stream.has_selected_descendents)
-            and not stream.parent_stream_type
+            if isinstance(stream, DualEntryStream)
+            and (stream.selected or stream.has_selected_descendents)
         ]
         output = self.message_writer
         assert isinstance(output, SingerOutput)
         started = self.clock.monotonic()
         # Start from the full incoming state, so every later STATE carries every stream.
         output.write_message(StateMessage(value=copy.deepcopy(self.state)))
-        failures = sync_streams(streams, output, self.settings.max_parallel_streams)
+        failures = sync_streams(
+            streams,
+            output,
+            pacer=self.shared.api.pacer,
+            max_parallel=self.settings.max_parallel_streams,
+        )
         output.flush()
         reports = []
         for stream in streams:
-            if isinstance(stream, DualEntryStream):
-                reports.append(stream.report())
-                reports += [lines.report() for lines in stream.lines if lines.selected]
+            reports.append(stream.report())
+            reports += [lines.report() for lines in stream.lines if lines.selected]
         log_summary(self.logger, reports, self.clock.monotonic() - started)
         return self._report(failures)
 

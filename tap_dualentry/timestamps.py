@@ -10,8 +10,14 @@ fractional digits: ``2025-03-04T05:06:07.000000Z`` sorts before
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 _UTC = dt.UTC
+# A UTC time as APIs mostly send it (``Z`` or ``+00:00``, up to six fractional digits):
+# its canonical form is a matter of text once the date and time are known to be real.
+_UTC_TEXT = re.compile(
+    r"([1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(?:Z|\+00:00)"
+).fullmatch
 
 
 def parse_timestamp(value: str) -> dt.datetime:
@@ -45,7 +51,15 @@ def canonical(value: object) -> str | None:
     """
     if not isinstance(value, str) or len(value) < 11:
         return None  # absent, or a date without a time: not a point in time
+    utc = _UTC_TEXT(value)
     try:
-        return format_timestamp(parse_timestamp(value))
+        if utc is None:
+            parsed = parse_timestamp(value)
+        else:
+            dt.datetime.fromisoformat(utc[1])  # a real date and time, or ValueError
+            return f"{utc[1]}.{(utc[2] or '').ljust(6, '0')}Z"
     except ValueError:
         return None
+    if parsed.year < 1000:
+        return format_timestamp(parsed)  # strftime does not pad such years
+    return parsed.isoformat(timespec="microseconds")[:-6] + "Z"

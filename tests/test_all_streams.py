@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from dualentry_emulator import CATALOGUE as SERVED
 from dualentry_emulator import Behaviour, Emulator
-from harness import API_KEY, base_config, list_requests, run_tap
+from harness import API_KEY, VirtualClock, base_config, list_requests, run_tap
 from jsonschema import Draft7Validator, FormatChecker
 
 from tap_dualentry.catalogue import CATALOGUE, load_schema
@@ -182,6 +182,27 @@ def test_newest_first_is_probed_and_the_probe_page_reused(emulator):
     assert set(table.ids()[:5]) <= {r["internal_id"] for r in again.records("purchase_orders")}
 
 
+def test_newest_first_is_recognised_when_system_edits_crowd_the_top(emulator):
+    # System edits move the server's sort key, not the visible times: where they crowd
+    # the top of a list, its first newest-first page looks unsorted by visible time, but
+    # it has left the list's own id order, which a server ignoring the ordering keeps.
+    emu = emulator(rows={"journal_entries": 400}, behaviour=Behaviour(disagreeing_fraction=0.5))
+    config = base_config(emu, page_size=10)
+    first = run_tap(config, streams=["journal_entries"])
+    assert len(first.records("journal_entries")) == 400
+    orderings = {dict(r.query).get("ordering") for r in requests_to(emu, "journal_entries")}
+    assert orderings == {"-updated_at", "id"}  # the probe of updated_after is in id order
+    table = emu.table("journal_entries")
+    edited = table.ids()[100:103]
+    for pk in edited:
+        table.edit(pk)
+    emu.clear_requests()
+    second = run_tap(config, streams=["journal_entries"], state=first.state)
+    # Past the bookmark after 20 old rows: a few pages of 10, not the 45 of the list.
+    assert len(requests_to(emu, "journal_entries")) <= 5
+    assert set(edited) <= {r["internal_id"] for r in second.records("journal_entries")}
+
+
 @pytest.mark.parametrize("answer", ["reject", "ignore"])
 def test_without_newest_first_a_full_table_in_id_order(emulator, answer):
     emu = emulator(rows={"purchase_orders": 300}, behaviour=Behaviour(updated_ordering=answer))
@@ -216,10 +237,52 @@ def test_an_honoured_updated_after_filter_is_used(emulator):
     emu.clear_requests()
     second = run_tap(base_config(emu), streams=["invoices"], state=first.state)
     queries = [dict(r.query) for r in requests_to(emu, "invoices")]
-    assert queries[0]["updated_after"].startswith("2999")  # the probe
-    assert all("updated_after" in q for q in queries[1:])
+    # The first run's probe is remembered: no probe this time.
+    assert all("updated_after" in q and not q["updated_after"].startswith("2999") for q in queries)
     assert set(edited) <= {r["internal_id"] for r in second.records("invoices")}
-    assert len(queries) <= 1 + math.ceil(30 / 99) + 1
+    assert len(queries) <= math.ceil(30 / 99) + 1
+
+
+@pytest.mark.parametrize("honoured", [True, False])
+def test_a_filter_probe_is_remembered_for_a_week(emulator, honoured):
+    emu = emulator(rows={"invoices": 150}, behaviour=Behaviour(updated_after_filter=honoured))
+    clock = VirtualClock()
+    # Reconciliation's weekly full pass would add its pages on the stream's day.
+    config = {**base_config(emu), "reconciliation": False}
+    state = None
+    probes = []
+    for days in (0, 1, 6, 8):
+        clock.advance(days * 86400 - clock.monotonic())
+        emu.clear_requests()
+        run = run_tap(config, streams=["invoices"], state=state, clock=clock)
+        assert run.exit_code == 0
+        state = run.state
+        queries = [dict(r.query) for r in requests_to(emu, "invoices")]
+        probes.append(sum(q.get("updated_after", "").startswith("2999") for q in queries))
+        # Nothing changed after the first run: one request, whichever way it filters.
+        assert days == 0 or len(queries) == 1 + probes[-1]
+    assert probes == [1, 0, 0, 1]
+
+
+def test_approval_actions_are_read_since_their_bookmark(emulator):
+    emu = emulator(rows={"workflow_actions": 450})
+    table = emu.table("workflow_actions")
+    first = run_tap(base_config(emu), streams=["workflow_actions"])
+    assert len(first.records("workflow_actions")) == 450
+    assert "ACTIVATE_VERSION" in first.types("workflow_actions")
+    assert all(r["updated_at"] is not None for r in first.records("workflow_actions"))
+    emu.clear_requests()
+    unchanged = run_tap(base_config(emu), streams=["workflow_actions"], state=first.state)
+    queries = [dict(r.query) for r in requests_to(emu, "workflow_actions")]
+    assert len(queries) == 1 and "start_date" in queries[0]
+    assert len(unchanged.records("workflow_actions")) < 10  # the lookback's few rows at most
+    new = table.insert(5)
+    emu.clear_requests()
+    second = run_tap(base_config(emu), streams=["workflow_actions"], state=unchanged.state)
+    assert len(requests_to(emu, "workflow_actions")) == 1
+    assert set(new) <= {r["id"] for r in second.records("workflow_actions")}
+    bookmark = second.bookmark("workflow_actions")["replication_key_value"]
+    assert bookmark == max(r["updated_at"] for r in second.records("workflow_actions"))
 
 
 def test_company_ids_apply_to_every_endpoint_that_takes_them(emulator):

@@ -308,3 +308,24 @@ def test_connection_check_reports_success_and_failures(emulator, tmp_path):
     assert "Connection test failed" in unreachable.stderr
     assert "Cannot reach the DualEntry API at http://127.0.0.1:9" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
+
+
+def test_a_proxy_named_by_the_environment_carries_every_request(emulator, monkeypatch):
+    # The API's host does not resolve: only the proxy (the emulator, which serves a
+    # request in absolute form like any other) can answer.
+    emu = emulator(rows={"customers": 150})
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", emu.url)
+    monkeypatch.setenv("http_proxy", emu.url)
+    config = {**base_config(emu), "api_url": "http://api.dualentry.invalid", "max_tries": 1}
+    run = run_tap(config, streams=["customers"])
+    assert run.exit_code == 0
+    assert len(run.records("customers")) == 150
+    through_proxy = len(list_requests(emu))
+    emu.clear_requests()
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name)
+    direct = run_tap({**base_config(emu), "max_tries": 1}, streams=["customers"])
+    assert direct.exit_code == 0
+    assert through_proxy == len(list_requests(emu)) > 0

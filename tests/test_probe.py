@@ -83,6 +83,9 @@ def test_the_probe_reports_each_behaviour(emulator, tmp_path, profile):
     assert found["invoices"]["updated_after"] == (
         "honoured" if behaviour.updated_after_filter else "ignored"
     )
+    # Approval actions are read since their creation: their filter is probed, not an order.
+    assert found["workflow_actions"]["start_date_filter"] == "honoured"
+    assert found["workflow_actions"]["newest_first"] is None
     expected_order = {"accept": "honoured", "reject": "refused", "ignore": "ignored"}
     assert found["purchase_orders"]["newest_first"] == expected_order[behaviour.updated_ordering]
     assert found["customers"]["newest_first"] == "honoured"  # documented: always

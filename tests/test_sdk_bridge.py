@@ -27,6 +27,7 @@ from singer_sdk.singerlib.encoding.simple import SimpleSingerWriter
 from singer_sdk.streams.core import StreamStateManager  # type: ignore[attr-defined]
 
 import tap_dualentry
+from tap_dualentry.output import SingerOutput
 from tap_dualentry.sdk_bridge import BridgedStream, BridgedTap, ConfigInput
 
 SDK = f"singer-sdk {version('singer-sdk')}"
@@ -218,6 +219,33 @@ def test_stream_message_writers(member, call, kind):
         written = messages(out)
         assert [m["type"] for m in written] == [kind]
         assert written[0]["stream"] == "bridged"
+
+
+def test_stream_write_record_message_straight_to_a_record_writer():
+    with contract("Stream._write_record_message (called by Stream._sync_records)"):
+        assert parameters(Stream._write_record_message) == ["self", "record"]
+        assert "self._write_record_message(record)" in inspect.getsource(Stream._sync_records)
+        lines = {}
+        for fast in (True, False):
+            out = io.BytesIO()
+            tap = Small(message_writer=SingerOutput(stream=out))
+            bridged = tap.streams["bridged"]
+            bridged.stream_version = 42
+            assert (bridged._record_writer is tap.message_writer) is True
+            if not fast:  # the SDK's own way, for comparison
+                bridged._record_writer = None
+            bridged.sync()
+            bridged.state_manager.is_flushed = True
+            bridged.write_record(dict(ROWS[0]))
+            assert bridged.state_manager.is_flushed is False  # a record awaits its STATE
+            tap.message_writer.flush()
+            lines[fast] = [
+                line.split(b',"time_extracted":')[0]
+                for line in out.getvalue().splitlines()
+                if line.startswith(b'{"type":"RECORD"')
+            ]
+        assert len(lines[True]) == len(ROWS) + 1
+        assert lines[True] == lines[False]  # byte for byte, but for the time of extraction
 
 
 def test_tap_validate_config():

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
+import io
+import json
 import logging
+import random
 
+import msgspec
 import pytest
+from dualentry_emulator import Emulator
+from singer_sdk.singerlib.encoding.simple import StateMessage
 
+from tap_dualentry.catalogue import CATALOGUE, load_schema
 from tap_dualentry.errors import RecordTypeError
+from tap_dualentry.output import BUFFER_BYTES, SingerOutput
 from tap_dualentry.ratelimit import BucketSpec, RateLimiter
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import PastBookmark, derive_timestamps
 from tap_dualentry.retry import RetryPolicy, retry_after_seconds
 from tap_dualentry.strategy import is_newest_first
-from tap_dualentry.timestamps import canonical
+from tap_dualentry.timestamps import canonical, format_timestamp, parse_timestamp
 
 
 @pytest.mark.parametrize(
@@ -202,3 +211,110 @@ def test_a_429_empties_the_buckets_and_holds():
     limiter.throttled("/a/", retry_after=3.0)
     limiter.acquire("/a/")
     assert clock.now == pytest.approx(3.0)
+
+
+def _variants(row: dict, rng: random.Random) -> list[dict]:
+    """The row, and copies with one value somewhere replaced by something shaping must
+    convert, drop, report or refuse."""
+    paths: list[tuple[list, object]] = []
+
+    def walk(value: object, path: list) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                paths.append(([*path, key], item))
+                walk(item, [*path, key])
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, [*path, index])
+
+    walk(row, [])
+    out = [row]
+    odd = [None, True, 7, "12.50", "x", "false", decimal.Decimal("1.5"), [], {}, {"zz": 1}]
+    for path, _ in rng.sample(paths, min(12, len(paths))):
+        variant = copy.deepcopy(row)
+        target = variant
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = rng.choice(odd)
+        out.append(variant)
+    extra = copy.deepcopy(row)
+    extra["undeclared_field"] = 1
+    return [*out, extra]
+
+
+def test_rows_recognised_as_unchanged_are_shaped_as_python_shaping_would():
+    """The C-level check (unchanged.py) only ever skips work: for every stream's rows and
+    for variants of them, the record, the drift reported and any error are the same
+    as shaping in Python alone gives."""
+    rng = random.Random(3)
+    emu = Emulator("k" * 12, seed=4)  # its tables only: no server
+    decode = msgspec.json.Decoder(float_hook=decimal.Decimal).decode  # as the tap reads
+    for endpoint in CATALOGUE:
+        schema = load_schema(endpoint.name)
+        rows = [decode(json.dumps(item)) for item in emu.table(endpoint.name).rows()[:40]]
+        for row in rows:
+            derive_timestamps(row, actors="updated_by" in schema["properties"])
+        reports: dict[bool, list[tuple[str, str]]] = {True: [], False: []}
+        shapers = {}
+        for check, reported in reports.items():
+            drift = SchemaDrift(endpoint.name, logging.getLogger("test"))
+            drift.report = lambda kind, path, _, r=reported: r.append((kind, path))  # type: ignore[method-assign]
+            shapers[check] = RecordShaper(endpoint.name, schema, drift, check_unchanged=check)
+        variants = [v for row in rows[:3] for v in _variants(row, rng)] + rows[3:]
+        for variant in variants:
+            outcomes = []
+            for check, shaper in shapers.items():
+                reports[check].clear()
+                try:
+                    outcome: object = shaper(copy.deepcopy(variant))
+                except RecordTypeError as error:
+                    outcome = str(error)
+                outcomes.append((json.dumps(outcome, default=repr), reports[check]))
+            assert outcomes[0] == outcomes[1], endpoint.name
+
+
+def test_canonical_text_shortcut_agrees_with_the_datetime_round_trip():
+    rng = random.Random(5)
+    for _ in range(20000):
+        year = rng.choice([999, 1000, 1970, 2025, 9999])
+        month, day = rng.choice([0, 1, 2, 12, 13]), rng.choice([0, 1, 28, 29, 30, 31, 32])
+        hour, minute, second = (
+            rng.choice([0, 23, 24]),
+            rng.choice([0, 59, 60]),
+            rng.choice([0, 59, 60]),
+        )
+        fraction = rng.choice(["", ".", ".1", ".123", ".12345", ".123456", ".1234567"])
+        zone = rng.choice(["Z", "+00:00", "-00:00", "+01:00", "", "z", " Z", "+0000"])
+        value = (
+            f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{fraction}{zone}"
+        )
+        try:
+            expected: str | None = format_timestamp(parse_timestamp(value))
+        except ValueError:
+            expected = None
+        assert canonical(value) == expected, value
+
+
+class _CountingStream(io.BytesIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
+        self.writes += 1
+        return super().write(data)
+
+
+def test_output_is_written_in_chunks_and_everything_before_a_state_with_it():
+    # Where Python's stdout is unbuffered (PYTHONUNBUFFERED), a write per record was a
+    # system call per record.
+    stream = _CountingStream()
+    output = SingerOutput(stream=stream)
+    record = {"id": 1, "name": "x" * 500}
+    for _ in range(1000):
+        output.write_record("things", record, 7)
+    assert stream.writes <= 1000 * 600 // BUFFER_BYTES + 1
+    output.write_message(StateMessage(value={"bookmarks": {}}))
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1001 and lines[-1].startswith(b'{"type":"STATE"')
+    assert all(json.loads(line)["record"] == record for line in lines[:-1])

@@ -163,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="every request to ENDPOINT gets STATUS (repeatable)",
     )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    p.add_argument(
+        "--prerender",
+        action="store_true",
+        help="render every row of the tables sized with --rows before listening",
+    )
     return p
 
 
@@ -242,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if args.prerender:
+        emulator.prerender()
     emulator.start()
     print(f"DUALENTRY_EMULATOR_URL={emulator.url}", flush=True)
     while not stop.wait(0.2):

@@ -183,6 +183,13 @@ class Emulator:
             table.warm(parse_list_query(spec, self.behaviour, everything))
         return table
 
+    def prerender(self) -> None:
+        """Render every row of the tables built so far (those sized with `rows=`) ahead of
+        the first request: pages are then served from bytes."""
+        with self._lock:
+            for table in list(self._tables.values()):
+                table.prerender()
+
     def _referenced(self, name: str) -> Table | None:
         return self.table(name) if name in self.catalogue else None
 

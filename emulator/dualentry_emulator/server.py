@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import json
 import logging
 import math
 import socket
@@ -28,6 +27,7 @@ from .faults import PERSISTENT_MESSAGES, FaultPlan
 from .filters import ParamError
 from .query import parse_list_query
 from .ratelimit import RateLimiter, retry_after_header
+from .rendering import dumps, page_body
 from .requestlog import RequestLog, RequestRecord
 from .spec import EndpointSpec
 from .tables import Table
@@ -41,10 +41,6 @@ _HTML = (
     b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
     b"<body><h1>Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>\n"
 )
-
-
-def dumps(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
 def error_body(errors: Mapping[str, list[str]]) -> bytes:
@@ -255,11 +251,9 @@ class ApiService:
             if run_callbacks:
                 for callback in list(self.before_list):
                     callback(name, {k: list(v) for k, v in params.items()}, index)
-            items, count = self.tables[name].page(query)
-        # Items are never modified after they are served (mutations copy), so encoding can
-        # happen outside the lock.
+            items, count = self.tables[name].rendered_page(query)
         count = max(0, count + self.behaviour.count_skew)
-        return Outcome(200, dumps({"items": items, "count": count}))
+        return Outcome(200, page_body(items, count))
 
 
 # ------------------------------------------------------------------ sockets

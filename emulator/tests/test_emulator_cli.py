@@ -63,6 +63,7 @@ def test_switch_flags_reach_the_server(client):
         "--trailing-slash-required",
         "no",
         "--quiet",
+        "--prerender",
         "--rows",
         "customers=30",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dualentry_emulator import Behaviour
@@ -68,3 +70,27 @@ def test_count_skew_reports_an_inexact_count(make_emulator, client, skew):
 def test_count_skew_is_floored_at_zero(make_emulator, client):
     emu = make_emulator(rows={"customers": 10}, behaviour=Behaviour(count_skew=-50))
     assert client.page(emu)["count"] == 0
+
+
+@pytest.mark.parametrize("prerendered", [False, True])
+def test_pages_are_the_json_of_their_items_before_and_after_rows_change(
+    make_emulator, client, prerendered
+):
+    emu = make_emulator(seed=3, rows={"customers": 150, "invoices": 120})
+    if prerendered:
+        emu.prerender()
+    for name in ("customers", "invoices"):
+        table = emu.table(name)
+        url = emu.url_for(name, "v2")
+        params = [*client.all_statuses, ("ordering", "id"), ("limit", 100), ("offset", 10)]
+        before = client.request(url, params).body
+        ids = table.ids()
+        table.edit(ids[12])
+        table.touch(ids[13])
+        table.delete(ids[14])
+        table.archive(ids[15])
+        after = client.request(url, params)
+        items = [table.row(pk) for pk in table.ids()[10:110]]
+        expected = json.dumps({"items": items, "count": len(table)}, ensure_ascii=False)
+        assert after.body == expected.encode("utf-8")
+        assert after.body != before
