@@ -52,9 +52,13 @@ def assert_one_line(run, *expected: str) -> str:
 @pytest.mark.parametrize(
     "wrap",
     [
-        pytest.param(lambda state: state, id="state"),
         pytest.param(lambda state: {"type": "STATE", "value": state}, id="STATE message"),
-        pytest.param(lambda state: {"singer_state": state}, id="meltano state get"),
+        pytest.param(lambda state: state, id="state", marks=pytest.mark.thorough),
+        pytest.param(
+            lambda state: {"singer_state": state},
+            id="meltano state get",
+            marks=pytest.mark.thorough,
+        ),
     ],
 )
 def test_a_state_is_understood_in_each_of_its_forms(emulator, tmp_path, wrap):
@@ -75,9 +79,11 @@ def test_a_state_is_understood_in_each_of_its_forms(emulator, tmp_path, wrap):
     ("content", "expected"),
     [
         ('{"type": "RECORD", "stream": "customers", "record": {}}', "a RECORD message"),
-        ("[1, 2]", "holds a JSON array, not an object"),
-        ('{"bookmarks": ', "not valid JSON"),
-        ('{"bookmarks": []}', "'bookmarks' is not an object"),
+        pytest.param("[1, 2]", "holds a JSON array, not an object", marks=pytest.mark.thorough),
+        pytest.param('{"bookmarks": ', "not valid JSON", marks=pytest.mark.thorough),
+        pytest.param(
+            '{"bookmarks": []}', "'bookmarks' is not an object", marks=pytest.mark.thorough
+        ),
     ],
 )
 def test_a_state_file_that_is_not_a_state_is_refused_in_one_line(tmp_path, content, expected):
@@ -115,7 +121,7 @@ def test_a_missing_config_file_is_one_line(tmp_path):
     ("content", "expected"),
     [
         ('{"api_key": "k",}', "not valid JSON (Expecting property name"),
-        ('"api_key"', "holds a JSON string, not an object"),
+        pytest.param('"api_key"', "holds a JSON string, not an object", marks=pytest.mark.thorough),
     ],
 )
 def test_a_malformed_config_file_is_one_line(tmp_path, content, expected):
@@ -127,7 +133,11 @@ def test_a_malformed_config_file_is_one_line(tmp_path, content, expected):
 
 @pytest.mark.parametrize(
     ("typo", "nearest"),
-    [("page_sise", "page_size"), ("start_dat", "start_date"), ("companyids", "company_ids")],
+    [
+        ("page_sise", "page_size"),
+        pytest.param("start_dat", "start_date", marks=pytest.mark.thorough),
+        pytest.param("companyids", "company_ids", marks=pytest.mark.thorough),
+    ],
 )
 def test_an_unknown_setting_is_named_with_the_nearest_known_one(emulator, tmp_path, typo, nearest):
     emu = emulator(rows={"customers": 5})
@@ -225,7 +235,7 @@ with open(sys.argv[2], "wb") as kept:
 """
 
 
-@pytest.mark.parametrize("parallel", [1, 5])
+@pytest.mark.parametrize("parallel", [5, pytest.param(1, marks=pytest.mark.thorough)])
 def test_a_target_that_stops_reading_ends_the_run_in_one_line(emulator, tmp_path, parallel):
     emu = emulator(rows={"customers": 2500, "vendors": 40, "items": 40, "companies": 5})
     streams = ["customers", "vendors", "items", "companies"]

@@ -80,7 +80,7 @@ def test_every_record_carries_every_property_in_order_and_validates(drifting):
     "depth",
     [
         0,
-        1,
+        pytest.param(1, marks=pytest.mark.thorough),
         pytest.param(2, marks=pytest.mark.thorough),
         pytest.param(3, marks=pytest.mark.thorough),
         pytest.param(DEEPEST + 1, marks=pytest.mark.thorough),
@@ -232,7 +232,11 @@ def test_workflows_version_is_written_as_workflow_version_by_default(emulator):
     ("aliases", "expected"),
     [
         ({"workflow": {"version": "v"}}, "no stream 'workflow' (did you mean 'workflows'?)"),
-        ({"workflows": {"versoin": "v"}}, "stream 'workflows' has no field 'versoin'"),
+        pytest.param(
+            {"workflows": {"versoin": "v"}},
+            "stream 'workflows' has no field 'versoin'",
+            marks=pytest.mark.thorough,
+        ),
         pytest.param(
             {"workflows": {"version": "name"}},
             "'workflows' already has a field named 'name'",

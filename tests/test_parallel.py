@@ -57,7 +57,10 @@ def check_singer_order(messages: list[dict]) -> None:
         assert last < position, f"{stream} {context}: bookmark before its rows"
 
 
-@pytest.mark.parametrize("workers", [1, 3, 6])
+@pytest.mark.parametrize(
+    "workers",
+    [pytest.param(1, marks=pytest.mark.thorough), 3, pytest.param(6, marks=pytest.mark.thorough)],
+)
 def test_parallel_output_is_valid_singer(emulator, workers):
     emu = emulator(rows={name: 400 for name in STREAMS}, seed=workers)
     config = base_config(emu, max_parallel_streams=workers, page_size=50)
@@ -120,7 +123,7 @@ def test_parallel_streams_overlap_in_time(emulator):
     assert overlapping >= 10  # most pairs of the six streams were in flight together
 
 
-@pytest.mark.parametrize("status", [403, 404])
+@pytest.mark.parametrize("status", [403, pytest.param(404, marks=pytest.mark.thorough)])
 def test_one_refused_endpoint_does_not_stop_the_others(emulator, tmp_path, status):
     emu = emulator(
         rows={name: 120 for name in STREAMS}, faults=FaultPlan(persistent={"vendors": status})

@@ -69,7 +69,13 @@ def data_values(emu) -> set[str]:
     return values
 
 
-@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize(
+    "profile",
+    [
+        name if name == "emulator defaults" else pytest.param(name, marks=pytest.mark.thorough)
+        for name in sorted(PROFILES)
+    ],
+)
 def test_the_probe_reports_each_behaviour(emulator, tmp_path, profile):
     behaviour = PROFILES[profile]
     emu, run = probe(emulator, tmp_path, behaviour, "--format", "json")
