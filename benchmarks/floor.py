@@ -1,11 +1,12 @@
 """The CPU floors: the least a customers extractor can do and still write what the tap writes.
 
-Pages ``GET /public/{v}/customers/`` with ``requests`` (100 rows a page, no overlap, no
-pacing), parses each page, derives the same canonical top-level ``updated_at`` /
-``created_at`` the tap emits (a plain ``datetime`` round trip), tags each row with the
-company filter it was read under (none: null), and writes the same Singer lines a target
-would get: one SCHEMA, one RECORD per row (same record content, ``version`` and
-``time_extracted``), ACTIVATE_VERSION and a STATE. Two codecs:
+Pages ``GET /public/{v}/customers/`` with ``requests`` once per record status, as the
+tap does (100 rows a page, no overlap, no pacing), parses each page, derives the same
+canonical top-level ``updated_at`` / ``created_at`` the tap emits (a plain ``datetime``
+round trip), tags each row with the company filter it was read under (none: null) and
+the record status, and writes the same Singer lines a target would get: one SCHEMA, one
+RECORD per row (every schema property in the schema's order, ``_unknown_fields`` null;
+same ``version`` and ``time_extracted``), ACTIVATE_VERSION and a STATE. Two codecs:
 
 * ``json`` (the default): the standard library, decimals parsed as ``Decimal``. Its
   encoder cannot write a ``Decimal`` as a number; customers carry no fractional JSON
@@ -80,45 +81,51 @@ def main() -> int:
     session = requests.Session()
     session.headers.update({"X-API-KEY": os.environ["DUALENTRY_KEY"]})
     endpoint = f"{url}/public/{version}/customers/"
-    base = [("record_status", s) for s in ("draft", "posted", "archived")]
-    base.append(("ordering", "-updated_at"))
     out = sys.stdout.buffer
     stream_version = int(time.time() * 1000)
     schema = json.loads(SCHEMA.read_text())
+    template = dict.fromkeys([*schema["properties"], "_unknown_fields"])
     out.write(
         encode(
             {"type": "SCHEMA", "stream": "customers", "schema": schema, "key_properties": ["id"]}
         )
         + b"\n"
     )
-    offset, newest = 0, None
-    while True:
-        response = session.get(endpoint, params=[*base, ("limit", "100"), ("offset", str(offset))])
-        response.raise_for_status()
-        page = decode(response.content)
-        items, count = page["items"], page["count"]
-        extracted = dt.datetime.now(_UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        lines = []
-        for row in items:
-            created = actor_time(row, "created_by")
-            updated = row["updated_at"] = actor_time(row, "updated_by") or created
-            row["created_at"] = created
-            row["company_id"] = None  # the company filter it was read under: none
-            if updated is not None and (newest is None or updated > newest):
-                newest = updated
-            message = {
-                "type": "RECORD",
-                "stream": "customers",
-                "record": row,
-                "version": stream_version,
-                "time_extracted": extracted,
-            }
-            lines.append(encode(message))
-        if lines:
-            out.write(b"\n".join(lines) + b"\n")
-        offset += len(items)
-        if not items or len(items) < 100 or offset >= count:
-            break
+    newest = None
+    for status in ("draft", "posted", "archived"):
+        base = [("record_status", status), ("ordering", "-updated_at")]
+        offset = 0
+        while True:
+            params = [*base, ("limit", "100"), ("offset", str(offset))]
+            response = session.get(endpoint, params=params)
+            response.raise_for_status()
+            page = decode(response.content)
+            items, count = page["items"], page["count"]
+            extracted = dt.datetime.now(_UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            lines = []
+            for row in items:
+                created = actor_time(row, "created_by")
+                updated = actor_time(row, "updated_by") or created
+                record = dict(template)
+                record.update(row)
+                record["updated_at"], record["created_at"] = updated, created
+                record["company_id"] = None  # the company filter it was read under: none
+                record["record_status"] = status
+                if updated is not None and (newest is None or updated > newest):
+                    newest = updated
+                message = {
+                    "type": "RECORD",
+                    "stream": "customers",
+                    "record": record,
+                    "version": stream_version,
+                    "time_extracted": extracted,
+                }
+                lines.append(encode(message))
+            if lines:
+                out.write(b"\n".join(lines) + b"\n")
+            offset += len(items)
+            if not items or len(items) < 100 or offset >= count:
+                break
     activate = {"type": "ACTIVATE_VERSION", "stream": "customers", "version": stream_version}
     out.write(encode(activate) + b"\n")
     state = {"bookmarks": {"customers": {"replication_key_value": newest}}}

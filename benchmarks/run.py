@@ -495,12 +495,14 @@ def nothing_changed_accounting(logged: list[LoggedRequest], first: TapResult) ->
 
 
 def section_incremental(workdir: Path, sizes: Sizes) -> dict[str, Any]:
-    """A full sync of N rows, then incremental runs after k edits each: requests made.
+    """A full sync of N customers, then incremental runs after k edits each: requests
+    made, against the least a pass per record status needs.
 
     The emulator runs in this process here (its Python API is the only way to edit
     rows); only request counts are measured, so its CPU does not matter.
     """
     from dualentry_emulator import Emulator  # noqa: PLC0415
+    from dualentry_emulator.behaviour import RECORD_STATUSES  # noqa: PLC0415
 
     log(f"incremental: {sizes.incremental} rows, k = {sizes.incremental_changes}")
     results: list[dict[str, Any]] = []
@@ -513,8 +515,14 @@ def section_incremental(workdir: Path, sizes: Sizes) -> dict[str, Any]:
         ids = table.ids()
         chooser = random.Random(7)
         for k in sizes.incremental_changes:
-            for pk in chooser.sample(ids, k):
+            edited = chooser.sample(ids, k)
+            for pk in edited:
                 table.edit(pk)
+            # Customers are read one pass per record status: each pass needs a page per
+            # 100 (or 99, with the overlap row) of its own edits, plus the page that
+            # reaches past its bookmark.
+            per_pass = Counter(table.record_status(pk) for pk in edited)
+            passes = len(RECORD_STATUSES)
             emu.clear_requests()
             run = run_tap(
                 workdir, f"incremental-k{k}", config, ["customers"], state=state, keep_output=True
@@ -527,8 +535,9 @@ def section_incremental(workdir: Path, sizes: Sizes) -> dict[str, Any]:
                     "requests": made,
                     "rows": run.rows,
                     "tap_requests": run.streams["customers"].requests,
-                    "bound_100": math.ceil(k / 100) + 1,
-                    "bound_99": math.ceil(k / 99) + 1,
+                    "passes": passes,
+                    "bound_100": sum(math.ceil(n / 100) for n in per_pass.values()) + passes,
+                    "bound_99": sum(math.ceil(n / 99) for n in per_pass.values()) + passes,
                 }
             )
             log(f"  k={k}: {made} requests, {run.rows} rows")
