@@ -196,22 +196,35 @@ class _Chooser:
             self._memory.remember(parameter, honoured)
         return honoured
 
-    def _reordered(self, rows: list[Row]) -> bool:
-        """Whether a page answering ``ordering=-updated_at`` left the endpoint's own
-        order by primary key: a server that ignores an ordering keeps to its own.
+    def _honoured_out_of_time_order(self, rows: list[Row]) -> bool:
+        """Whether a page asked for ``ordering=-updated_at`` whose visible times are out of
+        order still answers that ordering.
 
         The visible times alone can mislead: where system edits (which move the server's
         hidden sort key, not the visible times) crowd the top of a large list, the first
-        page of an honoured newest-first order looks unsorted.
+        page of an honoured newest-first order looks unsorted. A page in ascending key
+        order is the list's own order (the ordering ignored). Otherwise one row in the
+        server's default order settles it: a server that ignores the ordering starts both
+        pages with the same row. (Were the newest row also the first by default, the
+        answer is "ignored": a full pass, never a missed change.)
         """
         keys = self._endpoint.primary_keys
-        if self._endpoint.ordering != "id" or len(keys) != 1:
+        ids = [tuple(row.get(key) for key in keys) for row in rows]
+        if len(ids) < 2:
             return False
-        ids = [row.get(keys[0]) for row in rows]
-        numbers = [value for value in ids if type(value) is int]
-        if len(numbers) != len(ids):
+        try:
+            if all(earlier <= later for earlier, later in itertools.pairwise(ids)):
+                return False
+        except TypeError:
+            pass  # keys that do not compare: only the default order can tell
+        try:
+            default = self._probe.peek(self._probe.params(None))
+        except BadRequestError:
             return False
-        return any(later < earlier for earlier, later in itertools.pairwise(numbers))
+        if not default.rows:
+            return False
+        first = default.rows[0]
+        return tuple(first.get(key) for key in keys) != ids[0]
 
     def probe_newest_first(self) -> Strategy:
         params = self._probe.params(NEWEST_FIRST)
@@ -221,7 +234,7 @@ class _Chooser:
             return self.log(self.full(f"the server refuses ordering={NEWEST_FIRST}: {error}"))
         for row in page.rows:
             self._probe.derive(row)
-        if not is_newest_first(page.rows) and not self._reordered(page.rows):
+        if not is_newest_first(page.rows) and not self._honoured_out_of_time_order(page.rows):
             return self.log(self.full(f"the server ignores ordering={NEWEST_FIRST}"))
         return self.log(
             Strategy(

@@ -15,14 +15,15 @@ import pytest
 from dualentry_emulator import Emulator
 from singer_sdk.singerlib.encoding.simple import StateMessage
 
-from tap_dualentry.catalogue import CATALOGUE, load_schema
+from tap_dualentry.catalogue import CATALOGUE, Endpoint, Replication, load_schema
 from tap_dualentry.errors import RecordTypeError
 from tap_dualentry.output import BUFFER_BYTES, SingerOutput
+from tap_dualentry.pagination import Page
 from tap_dualentry.ratelimit import BucketSpec, RateLimiter
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import PastBookmark, derive_timestamps
 from tap_dualentry.retry import RetryPolicy, retry_after_seconds
-from tap_dualentry.strategy import is_newest_first
+from tap_dualentry.strategy import choose_strategy, is_newest_first
 from tap_dualentry.timestamps import canonical, format_timestamp, parse_timestamp
 
 
@@ -86,6 +87,63 @@ def test_newest_first_detection():
     with_system_edits[3] = {"updated_at": "2020-01-01"}
     assert is_newest_first(with_system_edits)
     assert not is_newest_first(list(reversed(newest_first)))
+
+
+class _ListServer:
+    """A list as a server that honours -updated_at or ignores it, for the strategy probe."""
+
+    def __init__(self, rows: list[dict], default_order: list[int], *, honours: bool) -> None:
+        self.rows = {row["id"]: row for row in rows}
+        self.default_order = default_order
+        self.honours = honours
+        self.asked: list[str | None] = []
+
+    def params(self, ordering: str | None) -> list[tuple[str, str]]:
+        return [] if ordering is None else [("ordering", ordering)]
+
+    def _page(self, params: list[tuple[str, str]], limit: int) -> Page:
+        ordering = dict(params).get("ordering")
+        self.asked.append(ordering)
+        order = self.default_order
+        if ordering == "-updated_at" and self.honours:
+            # By the server's hidden key: system edits put old visible times on top.
+            order = sorted(self.rows, key=lambda pk: -self.rows[pk]["hidden"])
+        rows = [dict(self.rows[pk]) for pk in order[:limit]]
+        return Page(rows=rows, count=len(self.rows))
+
+    def peek(self, params: list[tuple[str, str]]) -> Page:
+        return self._page(params, 1)
+
+    def first_page(self, params: list[tuple[str, str]]) -> Page:
+        return self._page(params, 100)
+
+    def derive(self, row: dict) -> None:
+        pass
+
+
+@pytest.mark.parametrize("honours", [True, False])
+def test_a_page_out_of_time_order_is_taken_as_newest_first_only_if_the_server_reordered(
+    honours,
+):
+    # Visible times scrambled by system edits, and a default order that is not by id:
+    # neither the times nor the ids of the first page tell whether -updated_at was used.
+    draw = random.Random(5)
+    ids = list(range(1, 41))
+    hidden = draw.sample(range(1000), len(ids))
+    rows = [
+        {"id": pk, "hidden": h, "updated_at": f"2025-01-{draw.randint(1, 28):02d}"}
+        for pk, h in zip(ids, hidden, strict=True)
+    ]
+    server = _ListServer(rows, default_order=draw.sample(ids, len(ids)), honours=honours)
+    endpoint = Endpoint(
+        name="journal_entries", path="journal-entries/", replication=Replication.PROBED_UPDATED_DESC
+    )
+    strategy = choose_strategy(
+        endpoint, incremental=True, probe=server, logger=logging.getLogger("test")
+    )
+    assert not is_newest_first(server.first_page([("ordering", "-updated_at")]).rows)
+    assert strategy.early_stop is honours
+    assert server.asked[:2] == ["-updated_at", None]  # one row in the default order
 
 
 SCHEMA = {
