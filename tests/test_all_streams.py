@@ -266,6 +266,24 @@ def test_a_filter_probe_is_remembered_for_a_week(emulator, honoured):
     assert probes == [1, 0, 0, 1]
 
 
+def test_approval_actions_are_read_in_full_where_their_date_filter_is_ignored(emulator):
+    emu = emulator(
+        rows={"workflow_actions": 250}, behaviour=Behaviour(actions_created_filter=False)
+    )
+    table = emu.table("workflow_actions")
+    first = run_tap(base_config(emu), streams=["workflow_actions"])
+    assert len(first.records("workflow_actions")) == 250
+    new = table.insert(3)
+    emu.clear_requests()
+    second = run_tap(base_config(emu), streams=["workflow_actions"], state=first.state)
+    # The ignored filter is remembered: no probe, every page, every row, deletes retired.
+    queries = [dict(r.query) for r in requests_to(emu, "workflow_actions")]
+    assert len(queries) == 3 and not any("start_date" in q for q in queries)
+    assert sorted(r["id"] for r in second.records("workflow_actions")) == sorted(table.ids())
+    assert set(new) <= set(table.ids())
+    assert "ACTIVATE_VERSION" in second.types("workflow_actions")
+
+
 def test_approval_actions_are_read_since_their_bookmark(emulator):
     emu = emulator(rows={"workflow_actions": 450})
     table = emu.table("workflow_actions")

@@ -28,7 +28,9 @@ PROFILES = {
         updated_after_filter=True,
         timestamp_style="utc",
     ),
-    "loose": Behaviour(updated_ordering="ignore", timestamp_style="offsets"),
+    "loose": Behaviour(
+        updated_ordering="ignore", timestamp_style="offsets", actions_created_filter=False
+    ),
 }
 # What the probe can tell, and so what a profile loaded from its report reproduces.
 REPRODUCED = (
@@ -38,6 +40,7 @@ REPRODUCED = (
     "hide_closed_statuses",
     "default_record_statuses",
     "updated_after_filter",
+    "actions_created_filter",
     "timestamp_style",
 )
 
@@ -90,7 +93,9 @@ def test_the_probe_reports_each_behaviour(emulator, tmp_path, profile):
         "honoured" if behaviour.updated_after_filter else "ignored"
     )
     # Approval actions are read since their creation: their filter is probed, not an order.
-    assert found["workflow_actions"]["start_date_filter"] == "honoured"
+    assert found["workflow_actions"]["start_date_filter"] == (
+        "honoured" if behaviour.actions_created_filter else "ignored"
+    )
     assert found["workflow_actions"]["newest_first"] is None
     expected_order = {"accept": "honoured", "reject": "refused", "ignore": "ignored"}
     assert found["purchase_orders"]["newest_first"] == expected_order[behaviour.updated_ordering]

@@ -128,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="without status, contracts and fixed assets leave out closed rows",
     )
     g.add_argument(
+        "--actions-created-filter",
+        type=_yes_no,
+        default=defaults.actions_created_filter,
+        metavar="yes|no",
+        help="approval actions honour start_date/end_date (their creation time)",
+    )
+    g.add_argument(
         "--updated-after-filter",
         type=_yes_no,
         default=defaults.updated_after_filter,
@@ -187,6 +194,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         refused_orderings=tuple(o.strip() for o in args.refused_orderings.split(",") if o.strip()),
         company_filter_unassigned=args.company_filter_unassigned,
         hide_closed_statuses=args.hide_closed_statuses,
+        actions_created_filter=args.actions_created_filter,
         updated_after_filter=args.updated_after_filter,
         undocumented_fields=args.undocumented_fields,
     )

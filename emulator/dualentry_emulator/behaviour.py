@@ -53,6 +53,9 @@ class Behaviour:
     hide_closed_statuses: bool = False
     """A request without `status` leaves out closed rows: completed, terminated and
     archived contracts, disposed and fully amortized fixed assets. Off: every status."""
+    actions_created_filter: bool = True
+    """Approval actions' `start_date`/`end_date` (date-times on their creation time), as
+    documented. Off: the parameters are ignored and every action is listed."""
     updated_after_filter: bool = False
     """The newer API version's `updated_after`/`updated_before` filters (inclusive, on the
     hidden key) and top-level `created_at`/`updated_at` on invoices, bills and journal

@@ -405,6 +405,7 @@ class CreatedCompare:
 
     op: str
     unit: str = "date"  # "date": compare calendar days (UTC); "datetime": instants
+    switch: str | None = None  # a Behaviour switch that, when off, ignores the parameter
 
     def parse(self, param: str, values: list[str]) -> Hashable | None:
         text = last(values)

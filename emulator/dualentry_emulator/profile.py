@@ -34,6 +34,7 @@ def behaviour_from_report(report: Mapping[str, Any], base: Behaviour | None = No
         if name not in ("contracts", "fixed_assets") and e.get("default_hides_rows") is not None
     ]
     contracts = endpoints.get("contracts", {}).get("default_hides_rows")
+    actions_filter = endpoints.get("workflow_actions", {}).get("start_date_filter")
     return Behaviour(
         page_cap=min(caps, default=base.page_cap),
         count_skew=base.count_skew,
@@ -56,6 +57,9 @@ def behaviour_from_report(report: Mapping[str, Any], base: Behaviour | None = No
         hide_closed_statuses=bool(contracts)
         if contracts is not None
         else base.hide_closed_statuses,
+        actions_created_filter=base.actions_created_filter
+        if actions_filter is None
+        else actions_filter == "honoured",
         updated_after_filter=_any(found, "updated_after", "honoured"),
     )
 

@@ -93,7 +93,7 @@ def parse_list_query(spec: EndpointSpec, behaviour: Behaviour, params: Params) -
     for param, flt in spec.filters.items():
         switch = getattr(flt, "switch", None)
         if switch is not None and not getattr(behaviour, switch):
-            continue  # a parameter of a newer API version: unknown here, so ignored
+            continue  # a parameter this server does not honour (or know): ignored
         values = params.get(param, [])
         if (
             not present(values)

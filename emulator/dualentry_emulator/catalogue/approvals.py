@@ -77,8 +77,8 @@ WORKFLOW_ACTIONS = fixed_order_list(
         "record_id": ValuesIn("record_id"),
         "action_type": CategoryIn("action_type"),
         "approver_id": ValuesIn(lambda item: item["approver"]["id"]),
-        "start_date": CreatedCompare("gte", unit="datetime"),
-        "end_date": CreatedCompare("lte", unit="datetime"),
+        "start_date": CreatedCompare("gte", unit="datetime", switch="actions_created_filter"),
+        "end_date": CreatedCompare("lte", unit="datetime", switch="actions_created_filter"),
     },
     rows=150,
     timestamps_required=True,  # created_at only
