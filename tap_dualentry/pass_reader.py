@@ -114,6 +114,10 @@ class PassReader:
         """One row, asked for and not kept."""
         return self._source.fetch(params, 0, 1)
 
+    def sample(self, params: Params) -> Page:
+        """A first page of the pass's size, asked for and not kept."""
+        return self._source.fetch(params, 0, self._limit)
+
     # The pass
 
     def read(

@@ -92,22 +92,30 @@ class Probe(Protocol):
         """The first page exactly as the pass would request it; kept for the pass."""
         ...
 
+    def sample(self, params: Params) -> Page:
+        """A first page of the pass's size, asked for and thrown away."""
+        ...
+
     def derive(self, row: Row) -> None:
         """Give a raw row its canonical ``updated_at``."""
         ...
 
 
 class ProbeMemory:
-    """The answers to filter probes, kept in a stream's state between runs."""
+    """The answers to filter probes, kept in a stream's state between runs, each for the
+    server (API URL and version) that gave it: another server is asked again."""
 
-    def __init__(self, memory: MutableMapping[str, Any], now: dt.datetime) -> None:
+    def __init__(self, memory: MutableMapping[str, Any], now: dt.datetime, server: str) -> None:
         self._memory = memory
         self._now = now
+        self._server = server
 
     def recall(self, parameter: str) -> bool | None:
         """Whether the server honoured ``parameter`` when last asked, if that is recent."""
         entry = self._memory.get(parameter)
         if not isinstance(entry, dict) or not isinstance(entry.get("honoured"), bool):
+            return None
+        if entry.get("server") != self._server:
             return None
         try:
             checked = parse_timestamp(str(entry.get("checked")))
@@ -118,7 +126,11 @@ class ProbeMemory:
         return bool(entry["honoured"])
 
     def remember(self, parameter: str, honoured: bool) -> None:
-        self._memory[parameter] = {"honoured": honoured, "checked": format_timestamp(self._now)}
+        self._memory[parameter] = {
+            "honoured": honoured,
+            "checked": format_timestamp(self._now),
+            "server": self._server,
+        }
 
 
 def choose_strategy(
@@ -203,10 +215,12 @@ class _Chooser:
         The visible times alone can mislead: where system edits (which move the server's
         hidden sort key, not the visible times) crowd the top of a large list, the first
         page of an honoured newest-first order looks unsorted. A page in ascending key
-        order is the list's own order (the ordering ignored). Otherwise one row in the
-        server's default order settles it: a server that ignores the ordering starts both
-        pages with the same row. (Were the newest row also the first by default, the
-        answer is "ignored": a full pass, never a missed change.)
+        order is the list's own order (the ordering ignored). Otherwise the first page in
+        the server's default order settles it: a server that ignores the ordering lists
+        mostly the same rows (a row created between the two requests, or ties in a
+        non-unique default order, change a few), while an honoured newest-first page
+        holds the rows changed last, mostly others. Shared rows count as "ignored" from
+        half the page up: a full pass, never a missed change.
         """
         keys = self._endpoint.primary_keys
         ids = [tuple(row.get(key) for key in keys) for row in rows]
@@ -218,13 +232,11 @@ class _Chooser:
         except TypeError:
             pass  # keys that do not compare: only the default order can tell
         try:
-            default = self._probe.peek(self._probe.params(None))
+            default = self._probe.sample(self._probe.params(None))
         except BadRequestError:
             return False
-        if not default.rows:
-            return False
-        first = default.rows[0]
-        return tuple(first.get(key) for key in keys) != ids[0]
+        listed = {tuple(row.get(key) for key in keys) for row in default.rows}
+        return len(listed.intersection(ids)) * 2 < len(ids)
 
     def probe_newest_first(self) -> Strategy:
         params = self._probe.params(NEWEST_FIRST)

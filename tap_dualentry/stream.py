@@ -183,9 +183,16 @@ class DualEntryStream(BridgedStream):
                 incremental=self.replication_key is not None,
                 probe=_StrategyProbe(self, context),
                 logger=self.logger,
-                memory=ProbeMemory(self.stream_state.setdefault("probes", {}), self.clock.now()),
+                memory=self._probe_memory(),
             )
         return self.strategy
+
+    def _probe_memory(self) -> ProbeMemory:
+        state = self.stream_state
+        if not isinstance(state.get("probes"), dict):
+            state["probes"] = {}  # none yet, or not one this tap wrote
+        api = self.shared.api
+        return ProbeMemory(state["probes"], self.clock.now(), f"{api.api_url} {api.api_version}")
 
     def _start_pass(self, context: Partition | None) -> tuple[PassPlan, Params]:
         """The plan of one partition's pass, and the change or date filter it sends."""
@@ -418,6 +425,9 @@ class _StrategyProbe:
 
     def first_page(self, params: Params) -> Page:
         return self._stream.reader.first_page(params)
+
+    def sample(self, params: Params) -> Page:
+        return self._stream.reader.sample(params)
 
     def derive(self, row: Row) -> None:
         self._stream.derive(row)

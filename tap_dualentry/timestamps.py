@@ -15,8 +15,10 @@ import re
 _UTC = dt.UTC
 # A UTC time as APIs mostly send it (``Z`` or ``+00:00``, up to six fractional digits):
 # its canonical form is a matter of text once the date and time are known to be real.
+# ASCII digits only, and no hour 24 (which newer Pythons read as the next day's 00).
 _UTC_TEXT = re.compile(
-    r"([1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(?:Z|\+00:00)"
+    r"([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2})"
+    r"(?:\.([0-9]{1,6}))?(?:Z|\+00:00)"
 ).fullmatch
 
 

@@ -264,6 +264,12 @@ def test_a_filter_probe_is_remembered_for_a_week(emulator, honoured):
         # Nothing changed after the first run: one request, whichever way it filters.
         assert days == 0 or len(queries) == 1 + probes[-1]
     assert probes == [1, 0, 0, 1]
+    # The answer belongs to the server that gave it: another one is asked again.
+    other = emulator(rows={"invoices": 150}, behaviour=Behaviour(updated_after_filter=honoured))
+    run = run_tap({**config, "api_url": other.url}, streams=["invoices"], state=state, clock=clock)
+    assert run.exit_code == 0
+    asked = [dict(r.query) for r in requests_to(other, "invoices")]
+    assert sum(q.get("updated_after", "").startswith("2999") for q in asked) == 1
 
 
 def test_approval_actions_are_read_in_full_where_their_date_filter_is_ignored(emulator):

@@ -36,6 +36,7 @@ from tap_dualentry.timestamps import canonical, format_timestamp, parse_timestam
         ("2025-03-04T10:36:07+05:30", "2025-03-04T05:06:07.000000Z"),
         ("2025-03-04T05:06:07", "2025-03-04T05:06:07.000000Z"),
         ("2025-03-04", None),
+        ("2025-03-04T05:06:07.\u0665Z", None),  # a non-ASCII digit
         ("not a time", None),
         ("", None),
         (None, None),
@@ -92,10 +93,13 @@ def test_newest_first_detection():
 class _ListServer:
     """A list as a server that honours -updated_at or ignores it, for the strategy probe."""
 
-    def __init__(self, rows: list[dict], default_order: list[int], *, honours: bool) -> None:
+    def __init__(
+        self, rows: list[dict], default_order: list[int], *, honours: bool, created: int = 0
+    ) -> None:
         self.rows = {row["id"]: row for row in rows}
         self.default_order = default_order
         self.honours = honours
+        self.created = created  # rows created (on top) right after the first request
         self.asked: list[str | None] = []
 
     def params(self, ordering: str | None) -> list[tuple[str, str]]:
@@ -109,41 +113,57 @@ class _ListServer:
             # By the server's hidden key: system edits put old visible times on top.
             order = sorted(self.rows, key=lambda pk: -self.rows[pk]["hidden"])
         rows = [dict(self.rows[pk]) for pk in order[:limit]]
+        for n in range(self.created):
+            pk = max(self.rows) + 1
+            self.rows[pk] = {"id": pk, "hidden": 20_000 + n, "updated_at": "2025-02-01"}
+            self.default_order = [pk, *self.default_order]
+        self.created = 0
         return Page(rows=rows, count=len(self.rows))
 
     def peek(self, params: list[tuple[str, str]]) -> Page:
         return self._page(params, 1)
 
     def first_page(self, params: list[tuple[str, str]]) -> Page:
-        return self._page(params, 100)
+        return self._page(params, 20)
+
+    def sample(self, params: list[tuple[str, str]]) -> Page:
+        return self._page(params, 20)
 
     def derive(self, row: dict) -> None:
         pass
 
 
-@pytest.mark.parametrize("honours", [True, False])
+@pytest.mark.parametrize(
+    ("honours", "default_order", "created"),
+    [
+        (True, "shuffled", 0),
+        (False, "shuffled", 0),
+        (False, "newest id first", 2),  # two rows created between the two requests
+    ],
+)
 def test_a_page_out_of_time_order_is_taken_as_newest_first_only_if_the_server_reordered(
-    honours,
+    honours, default_order, created
 ):
     # Visible times scrambled by system edits, and a default order that is not by id:
     # neither the times nor the ids of the first page tell whether -updated_at was used.
     draw = random.Random(5)
-    ids = list(range(1, 41))
-    hidden = draw.sample(range(1000), len(ids))
+    ids = list(range(1, 401))
+    hidden = draw.sample(range(10_000), len(ids))
     rows = [
         {"id": pk, "hidden": h, "updated_at": f"2025-01-{draw.randint(1, 28):02d}"}
         for pk, h in zip(ids, hidden, strict=True)
     ]
-    server = _ListServer(rows, default_order=draw.sample(ids, len(ids)), honours=honours)
+    order = draw.sample(ids, len(ids)) if default_order == "shuffled" else ids[::-1]
+    server = _ListServer(rows, default_order=order, honours=honours, created=created)
     endpoint = Endpoint(
         name="journal_entries", path="journal-entries/", replication=Replication.PROBED_UPDATED_DESC
     )
     strategy = choose_strategy(
         endpoint, incremental=True, probe=server, logger=logging.getLogger("test")
     )
-    assert not is_newest_first(server.first_page([("ordering", "-updated_at")]).rows)
     assert strategy.early_stop is honours
-    assert server.asked[:2] == ["-updated_at", None]  # one row in the default order
+    assert server.asked == ["-updated_at", None]  # then a page in the default order
+    assert not is_newest_first(server.first_page([("ordering", "-updated_at")]).rows)
 
 
 SCHEMA = {
