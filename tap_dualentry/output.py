@@ -33,11 +33,11 @@ from singer_sdk.singerlib.encoding.simple import Message, StateMessage
 
 from tap_dualentry.errors import OutputClosed
 from tap_dualentry.records import PlainDecimal
+from tap_dualentry.stopping import STOP_SIGNALS
 
 _FLUSHING = {SingerMessageType.STATE, SingerMessageType.ACTIVATE_VERSION}
 QUEUE_SIZE = 2000  # messages; bounds memory when the target reads slower than we fetch
 BUFFER_BYTES = 1 << 16  # output held before it is written
-_STOPPING = {signal.SIGTERM, signal.SIGINT}
 
 
 def _encode_other(value: Any) -> Any:  # noqa: ANN401
@@ -120,11 +120,11 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
         are handled at once afterwards), so an interrupted run ends on a whole line."""
         if not self._pending:
             return
-        view = memoryview(bytes(self._pending))
-        self._pending.clear()
-        out = self._out
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
+            view = memoryview(bytes(self._pending))
+            self._pending.clear()
+            out = self._out
             with self._closing_on_broken_pipe():
                 while view:
                     written = out.write(view)
@@ -170,14 +170,17 @@ class SingerOutput(GenericSingerWriter[bytes, Message]):
 
     @contextmanager
     def parallel(self) -> Iterator[queue.Queue[Message | bytes]]:
-        """Route other threads' messages through a bounded queue the caller drains."""
+        """Route other threads' messages through a bounded queue the caller drains.
+
+        Left by an exception (an interruption), the queue stays in place undrained:
+        the messages other threads queued are never written, so nothing they write
+        later (a STATE) may be written either.
+        """
         self._queue = queue.Queue(maxsize=QUEUE_SIZE)
         self._writer_thread = threading.current_thread()
-        try:
-            yield self._queue
-        finally:
-            self._queue = None
-            self._writer_thread = None
+        yield self._queue
+        self._queue = None
+        self._writer_thread = None
 
     def write_queued(self, message: Message | bytes) -> None:
         """Write a message taken from the queue (writer thread only)."""

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
 
+from tap_dualentry.stopping import leave_stop_signals_to_the_main_thread
+
 Row = dict[str, Any]
 T = TypeVar("T")
 
@@ -277,6 +279,7 @@ class ReadAhead(Generic[T]):
         threading.Thread(target=self._work, name="read-ahead", daemon=True).start()
 
     def _work(self) -> None:
+        leave_stop_signals_to_the_main_thread()
         while (job := self._todo.get()) is not None:
             job()
 

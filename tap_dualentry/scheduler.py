@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tap_dualentry.errors import DualEntryError, OutputClosed, RunStoppingError
+from tap_dualentry.stopping import leave_stop_signals_to_the_main_thread
 
 if TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.simple import Message
@@ -162,6 +163,7 @@ def _sync_parallel(
     stop = threading.Event()
 
     def work() -> None:
+        leave_stop_signals_to_the_main_thread()
         while not stop.is_set():
             try:
                 stream = todo.get_nowait()

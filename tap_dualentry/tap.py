@@ -189,12 +189,16 @@ class TapDualEntry(BridgedTap):
         started = self.clock.monotonic()
         # Start from the full incoming state, so every later STATE carries every stream.
         output.write_message(StateMessage(value=copy.deepcopy(self.state)))
-        failures = sync_streams(
-            streams,
-            output,
-            pacer=self.shared.api.pacer,
-            max_parallel=self.settings.max_parallel_streams,
-        )
+        try:
+            failures = sync_streams(
+                streams,
+                output,
+                pacer=self.shared.api.pacer,
+                max_parallel=self.settings.max_parallel_streams,
+            )
+        except Interrupted:
+            output.flush()  # records held since the last STATE: no bookmark moves with them
+            raise
         output.flush()
         reports = []
         for stream in streams:

@@ -9,6 +9,9 @@ import io
 import json
 import logging
 import random
+import signal
+import threading
+from types import SimpleNamespace
 
 import msgspec
 import pytest
@@ -18,11 +21,12 @@ from singer_sdk.singerlib.encoding.simple import StateMessage
 from tap_dualentry.catalogue import CATALOGUE, Endpoint, Replication, load_schema
 from tap_dualentry.errors import RecordTypeError
 from tap_dualentry.output import BUFFER_BYTES, SingerOutput
-from tap_dualentry.pagination import Page
+from tap_dualentry.pagination import Page, ReadAhead
 from tap_dualentry.ratelimit import BucketSpec, RateLimiter
 from tap_dualentry.records import RecordShaper, SchemaDrift
 from tap_dualentry.replication import PastBookmark, derive_timestamps
 from tap_dualentry.retry import RetryPolicy, retry_after_seconds
+from tap_dualentry.scheduler import sync_streams
 from tap_dualentry.strategy import choose_strategy, is_newest_first
 from tap_dualentry.timestamps import canonical, format_timestamp, parse_timestamp
 
@@ -396,3 +400,60 @@ def test_output_is_written_in_chunks_and_everything_before_a_state_with_it():
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1001 and lines[-1].startswith(b'{"type":"STATE"')
     assert all(json.loads(line)["record"] == record for line in lines[:-1])
+
+
+def test_messages_from_other_threads_are_never_written_after_an_interrupted_parallel_run():
+    stream = io.BytesIO()
+    output = SingerOutput(stream=stream)
+    with pytest.raises(KeyboardInterrupt), output.parallel() as messages:
+        output.write_message(StateMessage(value={"bookmarks": {"a": {"n": 1}}}))
+        messages.put(b'{"type":"RECORD","stream":"a","record":{"n":2}}\n')  # never drained
+        raise KeyboardInterrupt
+    # A worker finishing its pass afterwards: its STATE must not overtake the record
+    # still queued, which nobody writes.
+    worker = threading.Thread(
+        target=output.write_message,
+        args=(StateMessage(value={"bookmarks": {"a": {"n": 2}}}),),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=5)
+    output.flush()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and b'"n":1' in lines[0]
+
+
+def test_threads_the_tap_starts_leave_stop_signals_to_the_main_thread():
+    seen: list[set[signal.Signals]] = []
+
+    def blocked() -> set[signal.Signals]:
+        return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+    class Stream:
+        route = "r"
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+            self.stream_state: dict = {}
+
+        def sync(self) -> None:
+            seen.append(blocked())
+
+        def finalize_state_progress_markers(self) -> None: ...
+
+        def mark_state_changed(self) -> None: ...
+
+        def report(self) -> SimpleNamespace:
+            return SimpleNamespace(rows=0, requests=0)
+
+    class Pacer:
+        def expect(self, route: str, requests: float) -> None: ...
+
+    output = SingerOutput(stream=io.BytesIO())
+    sync_streams([Stream("a"), Stream("b")], output, pacer=Pacer())
+    ahead = ReadAhead()
+    ahead.start("k", blocked)
+    seen.append(ahead.take("k"))
+    assert signal.SIGTERM not in blocked()  # the main thread still receives them
+    assert len(seen) == 3
+    assert all({signal.SIGTERM, signal.SIGINT} <= mask for mask in seen)
