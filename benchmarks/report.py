@@ -57,6 +57,23 @@ def _ratio_goal(run: dict[str, Any], goal: float, *, no_429: bool) -> tuple[str,
     return wanted, figure, ok
 
 
+def _floor_goals(
+    measure: str, per_record: dict[str, Any], ratios: dict[str, Any], number: str, unit: str
+) -> list[tuple[str, str, bool | None]]:
+    """The tap per record against each floor, by one measure (CPU or instructions)."""
+    rows: list[tuple[str, str, bool | None]] = []
+    for floor, goal, ratio in (
+        ("floor_json", GOAL_CPU_JSON, ratios["ratio_json"]),
+        ("floor_msgspec", GOAL_CPU_MSGSPEC, ratios["ratio_msgspec"]),
+    ):
+        tap, other = number.format(per_record["tap"]), number.format(per_record[floor])
+        figure = f"{tap} vs {other} {unit} = {ratio:.2f}x"
+        rows.append(
+            (f"{measure} per record <= {goal:g}x the {CPU_NAMES[floor]}", figure, ratio <= goal)
+        )
+    return rows
+
+
 def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     """(goal, figure, met) for every goal the run has figures for; met is None for a
     figure only reported."""
@@ -111,30 +128,12 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             )
     cpu = results.get("cpu")
     if cpu:
-        us = cpu["us_per_record"]
-        for floor, goal, ratio in (
-            ("floor_json", GOAL_CPU_JSON, cpu["ratio_json"]),
-            ("floor_msgspec", GOAL_CPU_MSGSPEC, cpu["ratio_msgspec"]),
-        ):
-            figure = f"{us['tap']:.1f} vs {us[floor]:.1f} us/record = {ratio:.2f}x"
-            out.append(
-                (f"CPU per record <= {goal:g}x the {CPU_NAMES[floor]}", figure, ratio <= goal)
-            )
+        out += _floor_goals("CPU", cpu["us_per_record"], cpu, "{:.1f}", "us/record")
     counted = results.get("instructions")
     if counted:
-        per = counted["per_record"]
-        for floor, goal, ratio in (
-            ("floor_json", GOAL_CPU_JSON, counted["ratio_json"]),
-            ("floor_msgspec", GOAL_CPU_MSGSPEC, counted["ratio_msgspec"]),
-        ):
-            figure = f"{per['tap']:,} vs {per[floor]:,} instructions/record = {ratio:.2f}x"
-            out.append(
-                (
-                    f"instructions per record <= {goal:g}x the {CPU_NAMES[floor]}",
-                    figure,
-                    ratio <= goal,
-                )
-            )
+        out += _floor_goals(
+            "instructions", counted["per_record"], counted, "{:,}", "instructions/record"
+        )
     rss = results.get("rss")
     if rss:
         first, last = rss["runs"][0], rss["runs"][-1]

@@ -3,7 +3,9 @@
 * between ``<!-- about:begin -->`` and ``<!-- about:end -->``: what
   ``tap-dualentry --about --format=markdown`` prints (capabilities and settings), verbatim;
 * between ``<!-- start-date:begin -->`` and ``<!-- start-date:end -->``: what ``start_date``
-  bounds, stream by stream, from the catalogue.
+  bounds, stream by stream, from the catalogue;
+* between ``<!-- compat:begin -->`` and ``<!-- compat:end -->``: the compatibility table,
+  from the matrix the tests run (tests/compat_targets.py).
 
 Run: .venv/bin/python scripts/readme_settings.py          (rewrite README.md)
      .venv/bin/python scripts/readme_settings.py --check  (exit 1 when out of date)
@@ -21,6 +23,12 @@ from tap_dualentry.catalogue import CATALOGUE, Endpoint, Replication
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from compat_targets import BEGIN as COMPAT_BEGIN  # noqa: E402
+from compat_targets import END as COMPAT_END  # noqa: E402
+from compat_targets import render_table  # noqa: E402
+
 BEGIN = "<!-- about:begin -->"
 END = "<!-- about:end -->"
 START_DATE_BEGIN = "<!-- start-date:begin -->"
@@ -62,6 +70,11 @@ def start_date_table() -> str:
 SECTIONS: list[tuple[str, str, Callable[[], str]]] = [
     (BEGIN, END, about_markdown),
     (START_DATE_BEGIN, START_DATE_END, start_date_table),
+    (
+        COMPAT_BEGIN,
+        COMPAT_END,
+        lambda: render_table().removeprefix(COMPAT_BEGIN).removesuffix(COMPAT_END),
+    ),
 ]
 
 

@@ -4,7 +4,7 @@ installed and configured, and what each does with the tap's output.
 tests/test_compat.py installs every target in its own virtualenv (pinned by
 tests/compat_requirements/<name>.txt), feeds each the same multi-stream sync (line
 streams, edits, inserts and deletes) and checks each claim below against what the
-target stored. scripts/compat_table.py writes the README's table from these
+target stored. scripts/readme_settings.py writes the README's table from these
 declarations, and a test keeps the two equal, so the README says only what the matrix
 has shown.
 """

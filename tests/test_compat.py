@@ -4,7 +4,7 @@ deletes and a run that makes a full pass), each checked against the emulator: on
 per row, money exact, deletes retired where the target supports ACTIVATE_VERSION.
 
 What each target was shown to do is declared in tests/compat_targets.py; the README's
-table is rendered from those declarations (scripts/compat_table.py) and the last test
+table is rendered from those declarations (scripts/readme_settings.py) and the last test
 keeps it equal. Marked `compat`: not in `scripts/test --quick`.
 """
 
@@ -206,5 +206,5 @@ def test_target_loads_every_row_with_exact_money(target, sync, tmp_path):
 
 def test_the_readme_table_is_the_matrix():
     readme = (ROOT / "README.md").read_text("utf-8")
-    assert render_table() in readme, "README is stale: run scripts/compat_table.py"
+    assert render_table() in readme, "README is stale: run scripts/readme_settings.py"
     assert readme.count(END) == 1
